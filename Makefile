@@ -1,0 +1,50 @@
+# Threadline: `make run` serves it with the sample on http://localhost:8080; `make test` runs every test.
+
+GO      ?= go
+BIN     := bin/threadline
+ADDR    ?= :8080
+DB      ?= threadline.db
+AUDIT   := tools/graphql-http-audit
+FUZZTIME ?= 20s
+
+.PHONY: run build test lint generate bench fuzz clean
+
+## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
+run: build
+	./$(BIN) serve --addr $(ADDR) --db $(DB)
+
+## build: compile the server to bin/threadline
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/threadline
+
+## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server)
+test: lint $(AUDIT)/node_modules
+	$(GO) test -count=1 ./...
+
+$(AUDIT)/node_modules: $(AUDIT)/package-lock.json
+	npm ci --prefix $(AUDIT) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## lint: gofmt, go vet and staticcheck must all be clean
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+## generate: regenerate gqlgen's code from schema.graphqls
+generate:
+	$(GO) tool gqlgen generate
+
+## bench: Go benchmarks of the full GraphQL handler and the store (medians: pipe into benchstat)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./graph/... ./store/... ./markdown/...
+
+## fuzz: run each fuzz target for $(FUZZTIME)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./threadtext
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./markdown
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./thread
+
+clean:
+	rm -rf bin

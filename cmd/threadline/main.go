@@ -1,0 +1,62 @@
+// Command threadline is the Threadline comment server.
+//
+//	threadline serve   [--addr :8080] [--db threadline.db] ...   serve the API, GraphiQL and the sample
+//	threadline migrate [--db threadline.db]                       create or upgrade the database, then exit
+//
+// Every flag can also be set by an environment variable: --addr is THREADLINE_ADDR, --db is THREADLINE_DB,
+// and so on. Flags win over the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// commands maps each subcommand to the function that runs it.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"serve":   runServe,
+	"migrate": runMigrate,
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "threadline:", err)
+		}
+		stop()
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	return cmd(ctx, args[1:], stdout, stderr)
+}
+
+const usage = `Threadline: a self-hosted comment system.
+
+Usage:
+  threadline serve   [flags]   serve the GraphQL API, GraphiQL and the sample article
+  threadline migrate [flags]   create or upgrade the database, then exit
+
+Run "threadline COMMAND --help" for a command's flags.
+`

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/threadline/threadline/seed"
+	"github.com/threadline/threadline/server"
+	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/thread"
+)
+
+// serveConfig is everything `threadline serve` can be told.
+type serveConfig struct {
+	Addr      string
+	DB        string
+	Sample    bool
+	LogFormat string
+	LogLevel  slog.Level
+}
+
+func (c *serveConfig) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: want HOST:PORT or :PORT", c.Addr)
+	}
+	if c.DB == "" {
+		return errors.New("--db must name a file")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := serveConfig{}
+	fs := flag.NewFlagSet("threadline serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&cfg.DB, "db", "threadline.db", "SQLite database file; created and migrated if missing")
+	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample article into the demo site if it is not there")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
+	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "lowest level logged: DEBUG, INFO, WARN or ERROR")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+
+	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := thread.NewService(db)
+	if cfg.Sample {
+		created, err := seed.Load(ctx, svc)
+		if err != nil {
+			return fmt.Errorf("load the sample: %w", err)
+		}
+		if created {
+			log.Info("loaded the sample article", "site", seed.SiteSlug, "article", seed.ArticleKey)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           server.New(svc, server.Options{Log: log, Health: db.Ping}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("threadline is serving", "url", "http://"+displayAddr(ln.Addr()), "graphql", "/graphql", "db", cfg.DB)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// displayAddr turns a listening address into one a person can open: ":8080" listens everywhere, so show
+// localhost.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,71 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// codePersistedQueryNotFound is the code the automatic-persisted-query protocol prescribes: clients such as
+// Apollo's resend the full query when they see it, so it passes through unchanged.
+const codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+
+// presentError gives every error a code from the documented set in extensions.code. Internal errors are logged
+// with the request ID and replaced by a generic message.
+func presentError(log *slog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		code, _ := gqlErr.Extensions["code"].(string)
+		var domainErr *thread.Error
+		switch {
+		case errors.As(err, &domainErr):
+			gqlErr.Message = thread.ErrorMessage(domainErr)
+			setCode(gqlErr, domainErr.Code)
+			if domainErr.Code == thread.CodeInternal || domainErr.Err != nil {
+				logInternal(ctx, log, requestID, err)
+			}
+		case code == codePersistedQueryNotFound || code == string(thread.CodeTooComplex):
+		case code == "COMPLEXITY_LIMIT_EXCEEDED":
+			setCode(gqlErr, thread.CodeTooComplex)
+		case isProtocolError(err):
+			// Parse, validation and variable errors: the client sent something the schema does not accept.
+			setCode(gqlErr, thread.CodeInvalid)
+		default:
+			logInternal(ctx, log, requestID, err)
+			gqlErr.Message = thread.ErrorMessage(err)
+			gqlErr.Extensions = nil
+			setCode(gqlErr, thread.CodeInternal)
+		}
+		return gqlErr
+	}
+}
+
+// isProtocolError reports an error gqlgen raised itself while reading the request (it wraps no cause), as
+// opposed to one a resolver returned.
+func isProtocolError(err error) bool {
+	var gqlErr *gqlerror.Error
+	return errors.As(err, &gqlErr) && gqlErr.Err == nil
+}
+
+func setCode(e *gqlerror.Error, code thread.Code) {
+	if e.Extensions == nil {
+		e.Extensions = map[string]any{}
+	}
+	e.Extensions["code"] = string(code)
+}
+
+func logInternal(ctx context.Context, log *slog.Logger, requestID func(context.Context) string, err error) {
+	log.ErrorContext(ctx, "graphql internal error", "request_id", requestID(ctx), "err", err)
+}
+
+// recoverPanic turns a resolver's panic into an internal error; the presenter logs it and hides its details.
+func recoverPanic(ctx context.Context, p any) error {
+	return &thread.Error{Code: thread.CodeInternal, Message: "internal error", Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
+}

@@ -1,0 +1,77 @@
+// Package server wires Threadline's HTTP surface: the GraphQL endpoint, GraphiQL, health checks, and the
+// middleware every request passes through (request IDs, logs, panics, CORS, size limits, authentication).
+// It parses and maps; the rules live in package thread.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/threadline/threadline/graph"
+	"github.com/threadline/threadline/server/graphiql"
+	"github.com/threadline/threadline/thread"
+)
+
+// Options configure the HTTP handler.
+type Options struct {
+	Log *slog.Logger
+	// Health reports whether the server can serve: the database answers.
+	Health func(context.Context) error
+	// MaxBodyBytes bounds a request body. A comment of 10,000 characters takes at most 40 KB of UTF-8, 60 KB
+	// as JSON escapes, so the default of 256 KiB leaves room for variables and a query.
+	MaxBodyBytes int64
+}
+
+// DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
+const DefaultMaxBodyBytes = 256 << 10
+
+// New returns the handler of every route Threadline serves.
+func New(svc *thread.Service, opts Options) http.Handler {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	api := graph.NewHandler(svc, graph.Options{Log: opts.Log, RequestID: RequestID})
+	ide := graphiql.New("Threadline", "/graphql", "/graphiql/")
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", cors(limitBody(opts.MaxBodyBytes, authenticate(svc, withLoaders(svc, api)))))
+	mux.Handle("GET /{$}", ide.Page())
+	mux.Handle("GET /graphiql/assets/", ide.Assets())
+	mux.HandleFunc("GET /healthz", health(opts.Health))
+
+	return requestID(logRequests(opts.Log, recoverPanics(opts.Log, securityHeaders(mux))))
+}
+
+// health answers 200 when the database answers within two seconds, 503 otherwise.
+func health(check func(context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status, body := http.StatusOK, map[string]string{"status": "ok"}
+		if check != nil {
+			if err := check(ctx); err != nil {
+				status, body = http.StatusServiceUnavailable, map[string]string{"status": "unavailable"}
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(body)
+	}
+}
+
+// writeGraphQLError answers a request that never reached the GraphQL executor with a GraphQL-shaped error, so
+// that clients handle every failure the same way.
+func writeGraphQLError(w http.ResponseWriter, status int, code thread.Code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": message, "extensions": map[string]any{"code": code}}},
+	})
+}

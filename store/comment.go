@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/threadline/threadline/thread"
+)
+
+const commentColumns = "id, article_id, parent_id, author_id, body, body_html, status, depth, like_count, reply_count, created_at, edited_at"
+
+// visible is the SQL twin of thread.Comment.Visible.
+const visible = "status IN ('published', 'deleted')"
+
+func scanComment(row interface{ Scan(...any) error }) (*thread.Comment, error) {
+	var c thread.Comment
+	var parent, author, edited sql.NullInt64
+	var created int64
+	err := row.Scan(&c.ID, &c.ArticleID, &parent, &author, &c.Body, &c.BodyHTML, &c.Status, &c.Depth,
+		&c.LikeCount, &c.ReplyCount, &created, &edited)
+	if err != nil {
+		return nil, err
+	}
+	c.ParentID, c.AuthorID = parent.Int64, author.Int64
+	c.CreatedAt = time.UnixMilli(created).UTC()
+	if edited.Valid {
+		c.EditedAt = time.UnixMilli(edited.Int64).UTC()
+	}
+	return &c, nil
+}
+
+// CommentsByID returns the comments with the IDs, whatever their status.
+func (db *DB) CommentsByID(ctx context.Context, ids []int64) (map[int64]*thread.Comment, error) {
+	return byID(ctx, db, "SELECT "+commentColumns+" FROM comments WHERE id IN", ids, scanComment, func(c *thread.Comment) int64 { return c.ID })
+}
+
+// keyset returns the condition and ORDER BY for a page in order o after key k (none when k is nil). Each
+// matches one of the indexes in the first migration, so a page is one index range scan.
+func keyset(o thread.Order, k *thread.Key) (cond string, args []any, orderBy string) {
+	switch o {
+	case thread.OrderTop:
+		orderBy = "like_count DESC, created_at, id"
+		if k != nil {
+			cond = "AND like_count <= ? AND (like_count < ? OR (created_at, id) > (?, ?))"
+			args = []any{k.LikeCount, k.LikeCount, k.CreatedAt, k.ID}
+		}
+	case thread.OrderNewest:
+		orderBy = "created_at DESC, id DESC"
+		if k != nil {
+			cond, args = "AND (created_at, id) < (?, ?)", []any{k.CreatedAt, k.ID}
+		}
+	default:
+		orderBy = "created_at, id"
+		if k != nil {
+			cond, args = "AND (created_at, id) > (?, ?)", []any{k.CreatedAt, k.ID}
+		}
+	}
+	return cond, args, orderBy
+}
+
+// TopLevelComments returns up to req.First+1 visible top-level comments of an article in req.Order.
+func (db *DB) TopLevelComments(ctx context.Context, articleID int64, req thread.PageRequest) ([]*thread.Comment, error) {
+	cond, args, orderBy := keyset(req.Order, req.After)
+	query := fmt.Sprintf("SELECT %s FROM comments WHERE article_id = ? AND parent_id IS NULL AND %s %s ORDER BY %s LIMIT ?",
+		commentColumns, visible, cond, orderBy)
+	args = append(append([]any{articleID}, args...), req.First+1)
+	rows, err := db.reader().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var list []*thread.Comment
+	err = each(rows, scanComment, func(c *thread.Comment) { list = append(list, c) })
+	return list, err
+}
+
+// maxCompound stays under SQLite's limit of 500 terms in one compound SELECT.
+const maxCompound = 400
+
+// Replies returns up to req.First+1 visible direct replies of each parent, oldest first. It is one statement for
+// all parents: a UNION ALL of one LIMITed index range per parent, so a parent with many replies costs no more
+// than one with few.
+func (db *DB) Replies(ctx context.Context, parentIDs []int64, req thread.PageRequest) (map[int64][]*thread.Comment, error) {
+	out := make(map[int64][]*thread.Comment, len(parentIDs))
+	cond, keyArgs, orderBy := keyset(thread.OrderOldest, req.After)
+	for start := 0; start < len(parentIDs); start += maxCompound {
+		chunk := parentIDs[start:min(start+maxCompound, len(parentIDs))]
+		parts := make([]string, len(chunk))
+		var args []any
+		for i, id := range chunk {
+			parts[i] = fmt.Sprintf("SELECT * FROM (SELECT %s FROM comments WHERE parent_id = ? AND %s %s ORDER BY %s LIMIT ?)",
+				commentColumns, visible, cond, orderBy)
+			args = append(append(append(args, id), keyArgs...), req.First+1)
+		}
+		rows, err := db.reader().QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
+		if err != nil {
+			return nil, err
+		}
+		// Within each parent the rows arrive in order, as each term is ordered and UNION ALL keeps term order.
+		if err := each(rows, scanComment, func(c *thread.Comment) { out[c.ParentID] = append(out[c.ParentID], c) }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// AddComment inserts c, setting its ID and depth, and counts it on its parent and article.
+func (db *DB) AddComment(ctx context.Context, c *thread.Comment) error {
+	return db.inTx(ctx, func(tx queryer) error {
+		return insertComment(ctx, tx, c)
+	})
+}
+
+func insertComment(ctx context.Context, tx queryer, c *thread.Comment) error {
+	var parent any
+	if c.ParentID != 0 {
+		var article int64
+		err := tx.QueryRowContext(ctx, "SELECT article_id, depth + 1 FROM comments WHERE id = ?", c.ParentID).Scan(&article, &c.Depth)
+		if err != nil {
+			return notFound(err, "parent comment")
+		}
+		if article != c.ArticleID {
+			return thread.Errorf(thread.CodeInvalid, "the parent comment belongs to another article")
+		}
+		parent = c.ParentID
+	}
+	var author any
+	if c.AuthorID != 0 {
+		author = c.AuthorID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO comments (article_id, parent_id, author_id, body, body_html, status, depth, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ArticleID, parent, author, c.Body, c.BodyHTML, c.Status, c.Depth, c.CreatedAt.UnixMilli())
+	if err != nil {
+		return err
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if c.Status != thread.StatusPublished {
+		return nil
+	}
+	topLevel := 1
+	if c.ParentID != 0 {
+		topLevel = 0
+		if _, err := tx.ExecContext(ctx, "UPDATE comments SET reply_count = reply_count + 1 WHERE id = ?", c.ParentID); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE articles SET comment_count = comment_count + 1, top_level_count = top_level_count + ? WHERE id = ?",
+		topLevel, c.ArticleID)
+	return err
+}
+
+// EditComment replaces a comment's body and returns the comment as it now is.
+func (db *DB) EditComment(ctx context.Context, id int64, body, bodyHTML string, at time.Time) (*thread.Comment, error) {
+	var c *thread.Comment
+	err := db.inTx(ctx, func(tx queryer) error {
+		var err error
+		c, err = scanComment(tx.QueryRowContext(ctx, `UPDATE comments SET body = ?, body_html = ?, edited_at = ?
+			WHERE id = ? RETURNING `+commentColumns, body, bodyHTML, at.UnixMilli(), id))
+		return notFound(err, "comment")
+	})
+	return c, err
+}
+
+// DeleteComment deletes a published comment. With visible replies it stays as a placeholder with no body,
+// author or likes, and is returned; without, its row goes, and so does each placeholder above it that is left
+// with no visible reply.
+func (db *DB) DeleteComment(ctx context.Context, id int64) (*thread.Comment, error) {
+	var placeholder *thread.Comment
+	err := db.inTx(ctx, func(tx queryer) error {
+		c, err := scanComment(tx.QueryRowContext(ctx, "SELECT "+commentColumns+" FROM comments WHERE id = ?", id))
+		if err != nil {
+			return notFound(err, "comment")
+		}
+		if c.Status != thread.StatusPublished {
+			return thread.Errorf(thread.CodeConflict, "only a published comment can be deleted")
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE articles SET comment_count = comment_count - 1 WHERE id = ?", c.ArticleID); err != nil {
+			return err
+		}
+		if c.ReplyCount > 0 {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM likes WHERE comment_id = ?", id); err != nil {
+				return err
+			}
+			placeholder, err = scanComment(tx.QueryRowContext(ctx, `UPDATE comments
+				SET status = 'deleted', body = '', body_html = '', author_id = NULL, like_count = 0
+				WHERE id = ? RETURNING `+commentColumns, id))
+			return err
+		}
+		return removeRow(ctx, tx, c)
+	})
+	return placeholder, err
+}
+
+// removeRow deletes c, which has no visible reply, and then its parent if that is a placeholder left with none.
+func removeRow(ctx context.Context, tx queryer, c *thread.Comment) error {
+	for {
+		// Replies that readers do not see (pending, removed) go with it: nothing could show them in place.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM comments WHERE parent_id = ?", c.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM comments WHERE id = ?", c.ID); err != nil {
+			return err
+		}
+		if c.ParentID == 0 {
+			_, err := tx.ExecContext(ctx, "UPDATE articles SET top_level_count = top_level_count - 1 WHERE id = ?", c.ArticleID)
+			return err
+		}
+		parent, err := scanComment(tx.QueryRowContext(ctx, `UPDATE comments SET reply_count = reply_count - 1
+			WHERE id = ? RETURNING `+commentColumns, c.ParentID))
+		if err != nil {
+			return err
+		}
+		if parent.Status != thread.StatusDeleted || parent.ReplyCount > 0 {
+			return nil
+		}
+		c = parent
+	}
+}

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/threadline/threadline/thread"
+)
+
+const readerColumns = "id, site_id, display_name, created_at"
+
+func scanReader(row interface{ Scan(...any) error }) (*thread.Reader, error) {
+	var r thread.Reader
+	var created int64
+	if err := row.Scan(&r.ID, &r.SiteID, &r.DisplayName, &created); err != nil {
+		return nil, err
+	}
+	r.CreatedAt = time.UnixMilli(created).UTC()
+	return &r, nil
+}
+
+// ReaderByTokenHash returns the reader whose token has the hash.
+func (db *DB) ReaderByTokenHash(ctx context.Context, hash []byte) (*thread.Reader, error) {
+	r, err := scanReader(db.reader().QueryRowContext(ctx,
+		"SELECT "+readerColumns+" FROM readers WHERE token_hash = ?", hash))
+	return r, notFound(err, "reader")
+}
+
+// ReadersByID returns the readers with the IDs.
+func (db *DB) ReadersByID(ctx context.Context, ids []int64) (map[int64]*thread.Reader, error) {
+	return byID(ctx, db, "SELECT "+readerColumns+" FROM readers WHERE id IN", ids, scanReader, func(r *thread.Reader) int64 { return r.ID })
+}
+
+// CreateReader inserts a reader with the hash of its token and sets its ID.
+func (db *DB) CreateReader(ctx context.Context, r *thread.Reader, tokenHash []byte) error {
+	return db.inTx(ctx, func(tx queryer) error {
+		var err error
+		r.ID, err = insertReader(ctx, tx, r, tokenHash)
+		return err
+	})
+}
+
+func insertReader(ctx context.Context, tx queryer, r *thread.Reader, tokenHash []byte) (int64, error) {
+	var hash any // NULL for imported authors: an empty blob would collide with the next one
+	if tokenHash != nil {
+		hash = tokenHash
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO readers (site_id, display_name, token_hash, created_at) VALUES (?, ?, ?, ?)",
+		r.SiteID, r.DisplayName, hash, r.CreatedAt.UnixMilli())
+	if err != nil {
+		return 0, conflict(err, "token collision")
+	}
+	return res.LastInsertId()
+}

@@ -1,0 +1,195 @@
+// Package store persists Threadline's domain in SQLite (modernc.org/sqlite, pure Go) in WAL mode: one writer
+// connection, because SQLite takes one writer at a time anyway and queuing in Go is cheaper than busy-waiting in
+// SQLite, and a pool of read-only connections that never wait for it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/threadline/threadline/thread"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the SQLite store. It implements thread.Store.
+type DB struct {
+	write   *sql.DB
+	read    *sql.DB
+	queries atomic.Int64
+}
+
+var _ thread.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database file at path and brings its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	// Every connection gets the same pragmas: WAL for concurrent readers, foreign keys enforced, a busy timeout
+	// for the rare wait on a checkpoint, and synchronous=FULL so that a comment is acknowledged only once it
+	// survives a power cut.
+	pragmas := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(FULL)"} {
+		pragmas.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + pragmas.Encode()
+	write, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	db := &DB{write: write}
+	if err := db.migrate(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxLifetime(0)
+	db.read = read
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// QueryCount returns how many SQL statements the store has run, so that tests can prove that a page costs a
+// constant number of them.
+func (db *DB) QueryCount() int64 { return db.queries.Load() }
+
+// migrate applies the embedded migrations newer than the database's user_version, all in one transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its number", base)
+		}
+		if n <= version {
+			continue
+		}
+		script, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		// PRAGMA takes no parameters; n is an integer from a file name we ship.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// queryer is what both a pool and a transaction offer.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// counted wraps a queryer to count its statements.
+type counted struct {
+	q queryer
+	n *atomic.Int64
+}
+
+func (c counted) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.n.Add(1)
+	return c.q.QueryContext(ctx, query, args...)
+}
+
+func (c counted) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	c.n.Add(1)
+	return c.q.QueryRowContext(ctx, query, args...)
+}
+
+func (c counted) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.n.Add(1)
+	return c.q.ExecContext(ctx, query, args...)
+}
+
+// reader returns the read pool.
+func (db *DB) reader() queryer { return counted{db.read, &db.queries} }
+
+// inTx runs fn in a write transaction and commits it if fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx queryer) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(counted{tx, &db.queries}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// notFound maps sql.ErrNoRows to a NOT_FOUND error naming what was missing.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return thread.Errorf(thread.CodeNotFound, "no %s found", what)
+	}
+	return err
+}
+
+// conflict maps a UNIQUE violation to a CONFLICT error with msg.
+func conflict(err error, msg string) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return &thread.Error{Code: thread.CodeConflict, Message: msg, Err: err}
+	}
+	return err
+}
+
+// inList returns "?,?,?" for the IDs, and the IDs as arguments.
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.read.PingContext(ctx)
+}

@@ -1,0 +1,351 @@
+package thread
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/threadline/threadline/markdown"
+)
+
+// Service carries out what readers and clients ask of threads, enforcing the domain's rules. It is safe for
+// concurrent use.
+type Service struct {
+	store Store
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewService returns a Service over store.
+func NewService(store Store) *Service {
+	return &Service{store: store, Now: time.Now}
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
+
+// Site returns the site with the given slug.
+func (s *Service) Site(ctx context.Context, slug string) (*Site, error) {
+	return s.store.SiteBySlug(ctx, slug)
+}
+
+// Article returns the article of a site by its key.
+func (s *Service) Article(ctx context.Context, siteSlug, key string) (*Article, error) {
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ArticleByKey(ctx, site.ID, key)
+}
+
+// ArticleOfSite returns the article of a site by its key.
+func (s *Service) ArticleOfSite(ctx context.Context, siteID int64, key string) (*Article, error) {
+	return s.store.ArticleByKey(ctx, siteID, key)
+}
+
+// Sites, Articles, Comments and Readers look objects up by ID in one batch; the missing are left out.
+func (s *Service) Sites(ctx context.Context, ids []int64) (map[int64]*Site, error) {
+	return s.store.SitesByID(ctx, ids)
+}
+
+// Articles looks articles up by ID.
+func (s *Service) Articles(ctx context.Context, ids []int64) (map[int64]*Article, error) {
+	return s.store.ArticlesByID(ctx, ids)
+}
+
+// Comments looks comments up by ID. Comments a reader may not see (pending, removed) are left out.
+func (s *Service) Comments(ctx context.Context, ids []int64) (map[int64]*Comment, error) {
+	all, err := s.store.CommentsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, c := range all {
+		if !c.Visible() {
+			delete(all, id)
+		}
+	}
+	return all, nil
+}
+
+// Readers looks readers up by ID.
+func (s *Service) Readers(ctx context.Context, ids []int64) (map[int64]*Reader, error) {
+	return s.store.ReadersByID(ctx, ids)
+}
+
+// TopLevelComments returns a page of an article's top-level comments.
+func (s *Service) TopLevelComments(ctx context.Context, articleID int64, req PageRequest) (*Page, error) {
+	list, err := s.store.TopLevelComments(ctx, articleID, req)
+	if err != nil {
+		return nil, err
+	}
+	return newPage(list, req), nil
+}
+
+// Replies returns a page of direct replies, oldest first, for each parent.
+func (s *Service) Replies(ctx context.Context, parentIDs []int64, req PageRequest) (map[int64]*Page, error) {
+	req.Order = OrderOldest
+	lists, err := s.store.Replies(ctx, parentIDs, req)
+	if err != nil {
+		return nil, err
+	}
+	pages := make(map[int64]*Page, len(parentIDs))
+	for _, id := range parentIDs {
+		pages[id] = newPage(lists[id], req)
+	}
+	return pages, nil
+}
+
+func newPage(list []*Comment, req PageRequest) *Page {
+	p := &Page{Comments: list, Order: req.Order}
+	if len(list) > req.First {
+		p.Comments, p.HasNext = list[:req.First], true
+	}
+	return p
+}
+
+// LikedByViewer reports which of the comments the current viewer likes; none for an anonymous viewer.
+func (s *Service) LikedByViewer(ctx context.Context, commentIDs []int64) (map[int64]bool, error) {
+	v := Viewer(ctx)
+	if v == nil {
+		return map[int64]bool{}, nil
+	}
+	return s.store.Liked(ctx, v.ID, commentIDs)
+}
+
+// CreateReader makes a new reader on a site and returns it with its bearer token. The token is shown this once:
+// only its SHA-256 is stored.
+func (s *Service) CreateReader(ctx context.Context, siteSlug, displayName string) (*Reader, string, error) {
+	name, err := ValidateDisplayName(displayName)
+	if err != nil {
+		return nil, "", err
+	}
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if err != nil {
+		return nil, "", err
+	}
+	token := newToken()
+	r := &Reader{SiteID: site.ID, DisplayName: name, CreatedAt: s.now()}
+	if err := s.store.CreateReader(ctx, r, HashToken(token)); err != nil {
+		return nil, "", err
+	}
+	return r, token, nil
+}
+
+// tokenPrefix marks Threadline reader tokens, so that a leaked one is recognisable (e.g. by secret scanners).
+const tokenPrefix = "tl_"
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken returns what is stored of a token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// Authenticate returns the reader a bearer token belongs to.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Reader, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
+		return nil, Errorf(CodeUnauthenticated, "the token is not a Threadline reader token")
+	}
+	r, err := s.store.ReaderByTokenHash(ctx, HashToken(token))
+	if ErrorCode(err) == CodeNotFound {
+		return nil, Errorf(CodeUnauthenticated, "the token is unknown")
+	}
+	return r, err
+}
+
+// NewComment is what a reader posts.
+type NewComment struct {
+	ArticleID int64
+	ParentID  int64 // 0 for a top-level comment
+	Body      string
+}
+
+// AddComment posts the viewer's comment or reply.
+func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body, err := ValidateBody(in.Body)
+	if err != nil {
+		return nil, err
+	}
+	articles, err := s.store.ArticlesByID(ctx, []int64{in.ArticleID})
+	if err != nil {
+		return nil, err
+	}
+	a := articles[in.ArticleID]
+	switch {
+	case a == nil:
+		return nil, Errorf(CodeNotFound, "no article has this ID")
+	case a.SiteID != v.SiteID:
+		return nil, Errorf(CodeForbidden, "readers can comment only on articles of their own site")
+	case a.Locked:
+		return nil, Errorf(CodeForbidden, "the article is locked and takes no new comments")
+	}
+	c := &Comment{
+		ArticleID: a.ID,
+		ParentID:  in.ParentID,
+		AuthorID:  v.ID,
+		Body:      body,
+		BodyHTML:  markdown.Render(body),
+		Status:    StatusPublished,
+		CreatedAt: s.now(),
+	}
+	if in.ParentID != 0 {
+		parents, err := s.store.CommentsByID(ctx, []int64{in.ParentID})
+		if err != nil {
+			return nil, err
+		}
+		p := parents[in.ParentID]
+		switch {
+		case p == nil || !p.Visible():
+			return nil, Errorf(CodeNotFound, "no comment has the parent ID")
+		case p.ArticleID != a.ID:
+			return nil, Errorf(CodeInvalid, "the parent comment belongs to another article")
+		case p.Status == StatusDeleted:
+			return nil, Errorf(CodeConflict, "the parent comment was deleted")
+		}
+	}
+	if err := s.store.AddComment(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// EditComment replaces the body of the viewer's own comment.
+func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comment, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body, err = ValidateBody(body)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.ownComment(ctx, v, id, "edit"); err != nil {
+		return nil, err
+	}
+	return s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
+}
+
+// DeleteComment deletes the viewer's own comment. It returns the placeholder left in its place when the
+// comment has replies, or nil when it is gone entirely.
+func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.ownComment(ctx, v, id, "delete"); err != nil {
+		return nil, err
+	}
+	return s.store.DeleteComment(ctx, id)
+}
+
+// ownComment returns comment id if v may change it.
+func (s *Service) ownComment(ctx context.Context, v *Reader, id int64, verb string) (*Comment, error) {
+	all, err := s.store.CommentsByID(ctx, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	c := all[id]
+	switch {
+	case c == nil || !c.Visible():
+		return nil, Errorf(CodeNotFound, "no comment has this ID")
+	case c.Status == StatusDeleted:
+		return nil, Errorf(CodeConflict, "the comment was already deleted")
+	case c.AuthorID != v.ID:
+		return nil, Errorf(CodeForbidden, "readers can %s only their own comments", verb)
+	}
+	return c, nil
+}
+
+// LikeComment records the viewer's like; liking twice counts once.
+func (s *Service) LikeComment(ctx context.Context, id int64) (*Comment, error) {
+	v, err := s.likeable(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Like(ctx, id, v.ID)
+}
+
+// UnlikeComment withdraws the viewer's like, if any.
+func (s *Service) UnlikeComment(ctx context.Context, id int64) (*Comment, error) {
+	v, err := s.likeable(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Unlike(ctx, id, v.ID)
+}
+
+func (s *Service) likeable(ctx context.Context, id int64) (*Reader, error) {
+	v, err := RequireViewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.store.CommentsByID(ctx, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	c := all[id]
+	if c == nil || !c.Visible() {
+		return nil, Errorf(CodeNotFound, "no comment has this ID")
+	}
+	if c.Status == StatusDeleted {
+		return nil, Errorf(CodeConflict, "the comment was deleted")
+	}
+	// The site check matters: a reader is an identity on one site only.
+	articles, err := s.store.ArticlesByID(ctx, []int64{c.ArticleID})
+	if err != nil {
+		return nil, err
+	}
+	if a := articles[c.ArticleID]; a == nil || a.SiteID != v.SiteID {
+		return nil, Errorf(CodeForbidden, "readers can like only comments on their own site")
+	}
+	return v, nil
+}
+
+// EnsureSite returns the site with the slug, creating it with the name if there is none.
+func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, error) {
+	site, err := s.store.SiteBySlug(ctx, slug)
+	if ErrorCode(err) != CodeNotFound {
+		return site, err
+	}
+	site = &Site{Slug: slug, Name: name, CreatedAt: s.now()}
+	if err := s.store.CreateSite(ctx, site); err != nil {
+		return nil, err
+	}
+	return site, nil
+}
+
+// ImportArticle brings an article and its comments into a site, rendering their bodies like any other. It is
+// idempotent: an article whose key the site already has is left as it is, and false is returned.
+func (s *Service) ImportArticle(ctx context.Context, a *Article, comments []ImportedComment) (bool, error) {
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = s.now()
+	}
+	for i := range comments {
+		c := &comments[i]
+		body, err := ValidateBody(c.Body)
+		if err != nil {
+			return false, Errorf(CodeInvalid, "comment %d: %s", i+1, ErrorMessage(err))
+		}
+		if c.Parent < 0 || c.Parent > i {
+			return false, Errorf(CodeInvalid, "comment %d: parent %d is not an earlier comment", i+1, c.Parent)
+		}
+		c.Body, c.BodyHTML = body, markdown.Render(body)
+		if c.AuthorName != "" {
+			if c.AuthorName, err = ValidateDisplayName(c.AuthorName); err != nil {
+				return false, Errorf(CodeInvalid, "comment %d: %s", i+1, ErrorMessage(err))
+			}
+		}
+	}
+	return s.store.ImportArticle(ctx, a, comments)
+}

@@ -1,0 +1,51 @@
+package thread
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists the domain. Lookups of one object return an *Error with CodeNotFound when it does not exist;
+// batch lookups return what exists, keyed by ID, and leave the missing out.
+type Store interface {
+	SiteBySlug(ctx context.Context, slug string) (*Site, error)
+	ArticleByKey(ctx context.Context, siteID int64, key string) (*Article, error)
+	ReaderByTokenHash(ctx context.Context, hash []byte) (*Reader, error)
+
+	SitesByID(ctx context.Context, ids []int64) (map[int64]*Site, error)
+	ArticlesByID(ctx context.Context, ids []int64) (map[int64]*Article, error)
+	CommentsByID(ctx context.Context, ids []int64) (map[int64]*Comment, error)
+	ReadersByID(ctx context.Context, ids []int64) (map[int64]*Reader, error)
+
+	// TopLevelComments returns up to req.First+1 visible top-level comments of an article, so that the caller
+	// can tell whether there is a next page.
+	TopLevelComments(ctx context.Context, articleID int64, req PageRequest) ([]*Comment, error)
+	// Replies returns, for each parent, up to req.First+1 of its visible direct replies, oldest first.
+	Replies(ctx context.Context, parentIDs []int64, req PageRequest) (map[int64][]*Comment, error)
+	// Liked reports which of the comments the reader likes.
+	Liked(ctx context.Context, readerID int64, commentIDs []int64) (map[int64]bool, error)
+
+	CreateSite(ctx context.Context, s *Site) error
+	CreateReader(ctx context.Context, r *Reader, tokenHash []byte) error
+	// AddComment inserts c, setting its ID and depth, and updates the counts of its parent and article.
+	AddComment(ctx context.Context, c *Comment) error
+	EditComment(ctx context.Context, id int64, body, bodyHTML string, at time.Time) (*Comment, error)
+	// DeleteComment deletes a comment. One with visible replies stays as a placeholder, which is returned;
+	// one without is removed, and so is every placeholder above it left with no visible reply.
+	DeleteComment(ctx context.Context, id int64) (*Comment, error)
+	// Like and Unlike are idempotent and return the comment with its like count after the change.
+	Like(ctx context.Context, commentID, readerID int64) (*Comment, error)
+	Unlike(ctx context.Context, commentID, readerID int64) (*Comment, error)
+	// ImportArticle creates an article with its comments in one transaction, unless the site already has an
+	// article with that key, in which case it changes nothing and returns false.
+	ImportArticle(ctx context.Context, a *Article, comments []ImportedComment) (bool, error)
+}
+
+// ImportedComment is a comment brought in from elsewhere: its author is a name, not a reader with a token.
+type ImportedComment struct {
+	Parent     int    // 1-based index of the parent among the imported comments; 0 for top level
+	AuthorName string // "" for anonymous
+	Body       string
+	BodyHTML   string
+	CreatedAt  time.Time
+}

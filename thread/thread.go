@@ -1,0 +1,70 @@
+// Package thread is Threadline's domain: sites, articles, comments, readers and likes, the rules that govern
+// them and the service that the API and the server call. It knows nothing of GraphQL, HTTP or SQL: it
+// persists through the Store interface, which the store package implements.
+package thread
+
+import "time"
+
+// Site is a publisher: the owner of articles and of the readers who comment on them.
+type Site struct {
+	ID        int64
+	Slug      string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Article is a page of a site that has a discussion.
+type Article struct {
+	ID         int64
+	SiteID     int64
+	Key        string // the site's own identifier for the page, unique per site
+	URL        string // canonical URL, may be empty
+	Title      string
+	Standfirst string
+	Body       string // plain text; paragraphs separated by a blank line
+	Locked     bool   // a locked article takes no new comments
+	// CommentCount is the number of published comments, replies included.
+	CommentCount int
+	// TopLevelCount is the number of top-level comments a reader can see (published ones and placeholders of
+	// deleted ones that still have replies): the total of the article's comment list.
+	TopLevelCount int
+	CreatedAt     time.Time
+}
+
+// Status is where a comment stands.
+type Status string
+
+// Comment statuses.
+const (
+	StatusPublished Status = "published"
+	StatusPending   Status = "pending"
+	StatusRemoved   Status = "removed"
+	// StatusDeleted marks a comment its author deleted while it had replies: its body and author are gone,
+	// the row stays as a placeholder so that the replies keep their place.
+	StatusDeleted Status = "deleted"
+)
+
+// Comment is a reader's comment on an article, or a reply to another comment.
+type Comment struct {
+	ID        int64
+	ArticleID int64
+	ParentID  int64 // 0 for a top-level comment
+	AuthorID  int64 // 0 for an anonymous comment (imported) or a deleted one
+	Body      string
+	BodyHTML  string
+	Status    Status
+	Depth     int // 0 for a top-level comment, parent's depth + 1 for a reply
+	LikeCount int
+	// ReplyCount is the number of direct replies a reader can see.
+	ReplyCount int
+	CreatedAt  time.Time
+	EditedAt   time.Time // zero if never edited
+}
+
+// Reader is a site-scoped identity: a display name a person chose, and nothing else about them.
+type Reader struct {
+	ID          int64
+	SiteID      int64
+	DisplayName string
+	CreatedAt   time.Time
+}
