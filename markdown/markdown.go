@@ -53,7 +53,9 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -74,6 +76,8 @@ var (
 	policy = newPolicy()
 )
 
+var crlf = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
 // bufPool recycles the two buffers a Render call needs.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -84,12 +88,24 @@ const maxPooledBuf = 64 << 10
 // Render converts comment Markdown to sanitized HTML. It is safe for
 // concurrent use.
 //
-// The result has no trailing newline. Empty (or whitespace-only) input
-// returns "". Render does not limit the size of src; callers should reject
-// oversized comments before rendering them.
+// The result is valid UTF-8 (invalid sequences in src become U+FFFD) and
+// has no trailing newline. Empty or whitespace-only input returns "".
+//
+// Render does not limit the size of src; callers must reject oversized
+// comments first. Some inputs (long runs of alternating emphasis markers,
+// thousands of nested block quotes) make goldmark's parser quadratic:
+// roughly 25 ms at 10 KB, 0.3 s at 30 KB.
 func Render(src string) string {
 	if src == "" {
 		return ""
+	}
+	if !utf8.ValidString(src) {
+		src = strings.ToValidUTF8(src, "\uFFFD")
+	}
+	if strings.IndexByte(src, '\r') >= 0 {
+		// goldmark handles CRLF, which is what browsers submit, but a lone
+		// CR would not become a line break.
+		src = crlf.Replace(src)
 	}
 	raw := getBuf()
 	defer putBuf(raw)

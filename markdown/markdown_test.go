@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -54,6 +55,9 @@ var formattingCases = []renderCase{
 	{name: "unbalanced emphasis stays literal", in: "**this might depend", want: "<p>**this might depend</p>"},
 	{name: "cyrillic", in: "Привет, мир! Ёжик.", want: "<p>Привет, мир! Ёжик.</p>"},
 	{name: "emoji", in: "👍🏽 🇺🇦 👨‍👩‍👧", want: "<p>👍🏽 🇺🇦 👨‍👩‍👧</p>"},
+	{name: "crlf line breaks", in: "a\r\nb\r\n\r\nc", want: "<p>a<br>\nb</p>\n<p>c</p>"},
+	{name: "lone cr line break", in: "a\rb", want: "<p>a<br>\nb</p>"},
+	{name: "invalid utf-8 is replaced", in: "a\xffb", want: "<p>a\uFFFDb</p>"},
 	{name: "entities are shown", in: "AT&T &lt;3", want: "<p>AT&amp;T &lt;3</p>"},
 	{name: "raw html is escaped text", in: "<b>hi</b>", want: "<p>&lt;b&gt;hi&lt;/b&gt;</p>"},
 	{
@@ -352,6 +356,9 @@ func FuzzRender(f *testing.F) {
 	f.Add(benchComment)
 	f.Fuzz(func(t *testing.T, in string) {
 		out := Render(in)
+		if !utf8.ValidString(out) {
+			t.Fatalf("Render(%q) = %q: invalid UTF-8", in, out)
+		}
 		if err := checkSafe(out); err != nil {
 			t.Fatalf("Render(%q) = %q: %v", in, out, err)
 		}
