@@ -11,15 +11,16 @@ import (
 )
 
 // newConnection turns a page into a Relay connection.
-func newConnection(page *thread.Page, total int) *CommentConnection {
+func newConnection(ctx context.Context, page *thread.Page, total int) *CommentConnection {
 	conn := &CommentConnection{
 		Edges:      make([]*CommentEdge, len(page.Comments)),
-		Nodes:      page.Comments,
+		Nodes:      make([]*Comment, len(page.Comments)),
 		PageInfo:   &PageInfo{HasNextPage: page.HasNext},
 		TotalCount: total,
 	}
 	for i, c := range page.Comments {
-		conn.Edges[i] = &CommentEdge{Cursor: page.Cursor(c), Node: c}
+		conn.Nodes[i] = newComment(ctx, c)
+		conn.Edges[i] = &CommentEdge{Cursor: page.Cursor(c), Node: conn.Nodes[i]}
 	}
 	if n := len(conn.Edges); n > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor

@@ -33,7 +33,6 @@ type ResolverRoot interface {
 	Comment() CommentResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
-	Reader() ReaderResolver
 	Site() SiteResolver
 }
 
@@ -160,18 +159,13 @@ type ArticleResolver interface {
 	Comments(ctx context.Context, obj *thread.Article, first *int, after *string, orderBy *CommentOrder) (*CommentConnection, error)
 }
 type CommentResolver interface {
-	ID(ctx context.Context, obj *thread.Comment) (string, error)
-	Article(ctx context.Context, obj *thread.Comment) (*thread.Article, error)
-	Parent(ctx context.Context, obj *thread.Comment) (*thread.Comment, error)
-	Author(ctx context.Context, obj *thread.Comment) (*thread.Reader, error)
+	Article(ctx context.Context, obj *Comment) (*thread.Article, error)
+	Parent(ctx context.Context, obj *Comment) (*Comment, error)
+	Author(ctx context.Context, obj *Comment) (*Reader, error)
 
-	EditedAt(ctx context.Context, obj *thread.Comment) (*time.Time, error)
-	Status(ctx context.Context, obj *thread.Comment) (CommentStatus, error)
+	ViewerHasLiked(ctx context.Context, obj *Comment) (bool, error)
 
-	ViewerHasLiked(ctx context.Context, obj *thread.Comment) (bool, error)
-	ViewerCanEdit(ctx context.Context, obj *thread.Comment) (bool, error)
-
-	Replies(ctx context.Context, obj *thread.Comment, first *int, after *string) (*CommentConnection, error)
+	Replies(ctx context.Context, obj *Comment, first *int, after *string) (*CommentConnection, error)
 }
 type MutationResolver interface {
 	CreateReader(ctx context.Context, input CreateReaderInput) (*CreateReaderPayload, error)
@@ -186,10 +180,7 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []string) ([]Node, error)
 	Site(ctx context.Context, slug string) (*thread.Site, error)
 	Article(ctx context.Context, site string, key string) (*thread.Article, error)
-	Viewer(ctx context.Context) (*thread.Reader, error)
-}
-type ReaderResolver interface {
-	ID(ctx context.Context, obj *thread.Reader) (string, error)
+	Viewer(ctx context.Context) (*Reader, error)
 }
 type SiteResolver interface {
 	ID(ctx context.Context, obj *thread.Site) (string, error)
@@ -1683,8 +1674,8 @@ func (ec *executionContext) _AddCommentPayload_comment(ctx context.Context, fiel
 			return obj.Comment, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
-			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1963,7 +1954,7 @@ func (ec *executionContext) fieldContext_Article_comments(ctx context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Comment_id(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_id(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1972,7 +1963,7 @@ func (ec *executionContext) _Comment_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Comment_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Comment().ID(ctx, obj)
+			return obj.ID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1983,10 +1974,10 @@ func (ec *executionContext) _Comment_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Comment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Comment", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Comment", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Comment_article(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_article(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2018,7 +2009,7 @@ func (ec *executionContext) fieldContext_Comment_article(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Comment_parent(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_parent(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2030,8 +2021,8 @@ func (ec *executionContext) _Comment_parent(ctx context.Context, field graphql.C
 			return ec.Resolvers.Comment().Parent(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
-			return ec.marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2050,7 +2041,7 @@ func (ec *executionContext) fieldContext_Comment_parent(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Comment_author(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_author(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2062,8 +2053,8 @@ func (ec *executionContext) _Comment_author(ctx context.Context, field graphql.C
 			return ec.Resolvers.Comment().Author(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Reader) graphql.Marshaler {
-			return ec.marshalOReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐReader(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Reader) graphql.Marshaler {
+			return ec.marshalOReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2082,7 +2073,7 @@ func (ec *executionContext) fieldContext_Comment_author(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Comment_body(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_body(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2105,7 +2096,7 @@ func (ec *executionContext) fieldContext_Comment_body(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Comment", field, false, false, "String")
 }
 
-func (ec *executionContext) _Comment_bodyHTML(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_bodyHTML(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2128,7 +2119,7 @@ func (ec *executionContext) fieldContext_Comment_bodyHTML(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Comment", field, false, false, "String")
 }
 
-func (ec *executionContext) _Comment_createdAt(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_createdAt(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2151,7 +2142,7 @@ func (ec *executionContext) fieldContext_Comment_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Comment", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Comment_editedAt(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_editedAt(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2160,7 +2151,7 @@ func (ec *executionContext) _Comment_editedAt(ctx context.Context, field graphql
 			return ec.fieldContext_Comment_editedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Comment().EditedAt(ctx, obj)
+			return obj.EditedAt(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -2171,10 +2162,10 @@ func (ec *executionContext) _Comment_editedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Comment_editedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Comment", field, true, true, "DateTime")
+	return graphql.NewScalarFieldContext("Comment", field, true, false, "DateTime")
 }
 
-func (ec *executionContext) _Comment_status(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_status(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2183,7 +2174,7 @@ func (ec *executionContext) _Comment_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Comment_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Comment().Status(ctx, obj)
+			return obj.Status(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v CommentStatus) graphql.Marshaler {
@@ -2194,10 +2185,10 @@ func (ec *executionContext) _Comment_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Comment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Comment", field, true, true, "CommentStatus")
+	return graphql.NewScalarFieldContext("Comment", field, true, false, "CommentStatus")
 }
 
-func (ec *executionContext) _Comment_depth(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_depth(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2220,7 +2211,7 @@ func (ec *executionContext) fieldContext_Comment_depth(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Comment", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Comment_likeCount(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_likeCount(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2243,7 +2234,7 @@ func (ec *executionContext) fieldContext_Comment_likeCount(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Comment", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Comment_viewerHasLiked(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_viewerHasLiked(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2266,7 +2257,7 @@ func (ec *executionContext) fieldContext_Comment_viewerHasLiked(_ context.Contex
 	return graphql.NewScalarFieldContext("Comment", field, true, true, "Boolean")
 }
 
-func (ec *executionContext) _Comment_viewerCanEdit(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_viewerCanEdit(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2275,7 +2266,7 @@ func (ec *executionContext) _Comment_viewerCanEdit(ctx context.Context, field gr
 			return ec.fieldContext_Comment_viewerCanEdit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Comment().ViewerCanEdit(ctx, obj)
+			return obj.ViewerCanEdit(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -2286,10 +2277,10 @@ func (ec *executionContext) _Comment_viewerCanEdit(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Comment_viewerCanEdit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Comment", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("Comment", field, true, false, "Boolean")
 }
 
-func (ec *executionContext) _Comment_replyCount(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_replyCount(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2312,7 +2303,7 @@ func (ec *executionContext) fieldContext_Comment_replyCount(_ context.Context, f
 	return graphql.NewScalarFieldContext("Comment", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Comment_replies(ctx context.Context, field graphql.CollectedField, obj *thread.Comment) (ret graphql.Marshaler) {
+func (ec *executionContext) _Comment_replies(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2400,8 +2391,8 @@ func (ec *executionContext) _CommentConnection_nodes(ctx context.Context, field 
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*thread.Comment) graphql.Marshaler {
-			return ec.marshalNComment2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐCommentᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2510,8 +2501,8 @@ func (ec *executionContext) _CommentEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
-			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2542,8 +2533,8 @@ func (ec *executionContext) _CreateReaderPayload_reader(ctx context.Context, fie
 			return obj.Reader, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Reader) graphql.Marshaler {
-			return ec.marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐReader(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Reader) graphql.Marshaler {
+			return ec.marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2620,8 +2611,8 @@ func (ec *executionContext) _DeleteCommentPayload_comment(ctx context.Context, f
 			return obj.Comment, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
-			return ec.marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2652,8 +2643,8 @@ func (ec *executionContext) _EditCommentPayload_comment(ctx context.Context, fie
 			return obj.Comment, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
-			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2684,8 +2675,8 @@ func (ec *executionContext) _LikeCommentPayload_comment(ctx context.Context, fie
 			return obj.Comment, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
-			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3248,8 +3239,8 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Viewer(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Reader) graphql.Marshaler {
-			return ec.marshalOReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐReader(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Reader) graphql.Marshaler {
+			return ec.marshalOReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx, selections, v)
 		},
 		true,
 		false,
@@ -3344,7 +3335,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Reader_id(ctx context.Context, field graphql.CollectedField, obj *thread.Reader) (ret graphql.Marshaler) {
+func (ec *executionContext) _Reader_id(ctx context.Context, field graphql.CollectedField, obj *Reader) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3353,7 +3344,7 @@ func (ec *executionContext) _Reader_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Reader_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Reader().ID(ctx, obj)
+			return obj.ID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -3364,10 +3355,10 @@ func (ec *executionContext) _Reader_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Reader_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Reader", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Reader", field, true, false, "ID")
 }
 
-func (ec *executionContext) _Reader_displayName(ctx context.Context, field graphql.CollectedField, obj *thread.Reader) (ret graphql.Marshaler) {
+func (ec *executionContext) _Reader_displayName(ctx context.Context, field graphql.CollectedField, obj *Reader) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3515,8 +3506,8 @@ func (ec *executionContext) _UnlikeCommentPayload_comment(ctx context.Context, f
 			return obj.Comment, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
-			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4903,16 +4894,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Site(ctx, sel, obj)
-	case thread.Reader:
+	case Reader:
 		return ec._Reader(ctx, sel, &obj)
-	case *thread.Reader:
+	case *Reader:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Reader(ctx, sel, obj)
-	case thread.Comment:
+	case Comment:
 		return ec._Comment(ctx, sel, &obj)
-	case *thread.Comment:
+	case *Comment:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -5054,7 +5045,7 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 
 var commentImplementors = []string{"Comment", "Node"}
 
-func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *thread.Comment) graphql.Marshaler {
+func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *Comment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5064,11 +5055,10 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Comment")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Comment_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Comment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "article":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -5103,17 +5093,15 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "editedAt":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Comment_editedAt(ctx, field, obj)
-				})
+			out.Values[i] = ec._Comment_editedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Comment_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Comment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "depth":
 			out.Values[i] = ec._Comment_depth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -5131,11 +5119,10 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 					return ec._Comment_viewerHasLiked(ctx, field, obj)
 				})
 		case "viewerCanEdit":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Comment_viewerCanEdit(ctx, field, obj)
-				})
+			out.Values[i] = ec._Comment_viewerCanEdit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "replyCount":
 			out.Values[i] = ec._Comment_replyCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -5600,7 +5587,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var readerImplementors = []string{"Reader", "Node"}
 
-func (ec *executionContext) _Reader(ctx context.Context, sel ast.SelectionSet, obj *thread.Reader) graphql.Marshaler {
+func (ec *executionContext) _Reader(ctx context.Context, sel ast.SelectionSet, obj *Reader) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, readerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5610,15 +5597,14 @@ func (ec *executionContext) _Reader(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Reader")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Reader_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Reader_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "displayName":
 			out.Values[i] = ec._Reader_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6117,11 +6103,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNComment2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐCommentᚄ(ctx context.Context, sel ast.SelectionSet, v []*thread.Comment) graphql.Marshaler {
+func (ec *executionContext) marshalNComment2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentᚄ(ctx context.Context, sel ast.SelectionSet, v []*Comment) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx, sel, v[i])
+		return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -6133,7 +6119,7 @@ func (ec *executionContext) marshalNComment2ᚕᚖgithubᚗcomᚋthreadlineᚋth
 	return ret
 }
 
-func (ec *executionContext) marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx context.Context, sel ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
+func (ec *executionContext) marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx context.Context, sel ast.SelectionSet, v *Comment) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Comment!")
 		return graphql.Null
@@ -6324,7 +6310,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋthreadlineᚋthre
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐReader(ctx context.Context, sel ast.SelectionSet, v *thread.Reader) graphql.Marshaler {
+func (ec *executionContext) marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx context.Context, sel ast.SelectionSet, v *Reader) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Reader!")
 		return graphql.Null
@@ -6546,7 +6532,7 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐComment(ctx context.Context, sel ast.SelectionSet, v *thread.Comment) graphql.Marshaler {
+func (ec *executionContext) marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx context.Context, sel ast.SelectionSet, v *Comment) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -6630,7 +6616,7 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋthreadlineᚋthreadline�
 	return ec._Node(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐReader(ctx context.Context, sel ast.SelectionSet, v *thread.Reader) graphql.Marshaler {
+func (ec *executionContext) marshalOReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx context.Context, sel ast.SelectionSet, v *Reader) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

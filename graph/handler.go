@@ -29,8 +29,7 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	srv := handler.New(NewExecutableSchema(cfg))
 
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpTransport{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
@@ -38,6 +37,7 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
 
+	srv.AroundOperations(onlyQueriesCacheable)
 	srv.SetErrorPresenter(presentError(opts.Log, opts.RequestID))
 	srv.SetRecoverFunc(recoverPanic)
 	return srv

@@ -47,7 +47,9 @@ func WithLoaders(ctx context.Context, svc *thread.Service) context.Context {
 				return nil, err
 			}
 			for _, id := range ids {
-				liked[id] = liked[id] // every key has an answer: false is one
+				if _, ok := liked[id]; !ok {
+					liked[id] = false // every key has an answer: not liked is one
+				}
 			}
 			return liked, nil
 		}, opts...),
@@ -56,6 +58,17 @@ func WithLoaders(ctx context.Context, svc *thread.Service) context.Context {
 		}, opts...),
 	}
 	return context.WithValue(ctx, loadersKey{}, l)
+}
+
+// forget empties every cache after a write, so that what the request reads next (a later field of the same
+// mutation, or the next mutation of the document) sees the write.
+func (l *Loaders) forget() {
+	l.sites.ClearAll()
+	l.articles.ClearAll()
+	l.comments.ClearAll()
+	l.readers.ClearAll()
+	l.liked.ClearAll()
+	l.replies.ClearAll()
 }
 
 func loadersFor(ctx context.Context) *Loaders {

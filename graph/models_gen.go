@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/threadline/threadline/thread"
 )
 
 // Input of `addComment`.
@@ -24,7 +22,7 @@ type AddCommentInput struct {
 // Payload of `addComment`.
 type AddCommentPayload struct {
 	// The new comment.
-	Comment *thread.Comment `json:"comment"`
+	Comment *Comment `json:"comment"`
 }
 
 // A page of comments.
@@ -32,7 +30,7 @@ type CommentConnection struct {
 	// The comments of this page, each with its cursor.
 	Edges []*CommentEdge `json:"edges"`
 	// The comments of this page (the same as `edges { node }`, for clients that need no cursors).
-	Nodes []*thread.Comment `json:"nodes"`
+	Nodes []*Comment `json:"nodes"`
 	// Where this page stands in the list.
 	PageInfo *PageInfo `json:"pageInfo"`
 	// The number of comments in the whole list, not just this page.
@@ -44,7 +42,7 @@ type CommentEdge struct {
 	// Pass it as `after` to get the comments that follow this one.
 	Cursor string `json:"cursor"`
 	// The comment.
-	Node *thread.Comment `json:"node"`
+	Node *Comment `json:"node"`
 }
 
 // Input of `createReader`.
@@ -58,7 +56,7 @@ type CreateReaderInput struct {
 // Payload of `createReader`.
 type CreateReaderPayload struct {
 	// The new reader.
-	Reader *thread.Reader `json:"reader"`
+	Reader *Reader `json:"reader"`
 	// The reader's bearer token. Keep it: it is shown this once and cannot be recovered.
 	Token string `json:"token"`
 }
@@ -74,7 +72,7 @@ type DeleteCommentPayload struct {
 	// The ID of the deleted comment.
 	DeletedCommentID string `json:"deletedCommentId"`
 	// The placeholder left in its place if it had replies; null if it is gone.
-	Comment *thread.Comment `json:"comment,omitempty"`
+	Comment *Comment `json:"comment,omitempty"`
 }
 
 // Input of `editComment`.
@@ -88,7 +86,7 @@ type EditCommentInput struct {
 // Payload of `editComment`.
 type EditCommentPayload struct {
 	// The edited comment.
-	Comment *thread.Comment `json:"comment"`
+	Comment *Comment `json:"comment"`
 }
 
 // Input of `likeComment`.
@@ -100,7 +98,7 @@ type LikeCommentInput struct {
 // Payload of `likeComment`.
 type LikeCommentPayload struct {
 	// The liked comment, with its new count.
-	Comment *thread.Comment `json:"comment"`
+	Comment *Comment `json:"comment"`
 }
 
 // The entry points for writing. Each needs a reader token, except `createReader`.
@@ -132,7 +130,7 @@ type UnlikeCommentInput struct {
 // Payload of `unlikeComment`.
 type UnlikeCommentPayload struct {
 	// The comment, with its new count.
-	Comment *thread.Comment `json:"comment"`
+	Comment *Comment `json:"comment"`
 }
 
 // The orders of an article's top-level comments.

@@ -23,31 +23,52 @@ func (r *Resolver) nodeThunk(ctx context.Context, gid string) func() (Node, erro
 	l := loadersFor(ctx)
 	switch kind {
 	case kindSite:
-		return nodeOf(l.sites.LoadThunk(ctx, id))
+		return nodeOf(ctx, l.sites.LoadThunk(ctx, id), same)
 	case kindArticle:
-		return nodeOf(l.articles.LoadThunk(ctx, id))
+		return nodeOf(ctx, l.articles.LoadThunk(ctx, id), func(a *thread.Article) Node {
+			noteArticle(ctx, a.ID)
+			return a
+		})
 	case kindComment:
-		return nodeOf(l.comments.LoadThunk(ctx, id))
+		return nodeOf(ctx, l.comments.LoadThunk(ctx, id), func(c *thread.Comment) Node {
+			noteArticle(ctx, c.ArticleID)
+			return newComment(ctx, c)
+		})
 	case kindReader:
-		return nodeOf(l.readers.LoadThunk(ctx, id))
+		return nodeOf(ctx, l.readers.LoadThunk(ctx, id), func(r *thread.Reader) Node { return newReader(r) })
 	}
+	noteUncacheable(ctx)
 	return func() (Node, error) { return nil, nil } // a well-formed ID of no known kind names nothing
 }
 
 // nodeOf adapts a loader thunk to a Node thunk: a missing object is null, not an error, and a nil pointer
 // becomes a nil interface so that the executor writes null.
-func nodeOf[T any](thunk func() (*T, error)) func() (Node, error) {
+func nodeOf[T any](ctx context.Context, thunk func() (*T, error), node func(*T) Node) func() (Node, error) {
 	return func() (Node, error) {
 		v, err := thunk()
 		switch {
-		case errors.Is(err, dataloadgen.ErrNotFound):
-			return nil, nil
-		case err != nil:
+		case err != nil && !errors.Is(err, dataloadgen.ErrNotFound):
 			return nil, err
 		case v == nil:
+			// What is missing now may exist later, and its creation would not be announced as a change to
+			// this response.
+			noteUncacheable(ctx)
 			return nil, nil
 		}
-		return v, nil
+		return node(v), nil
+	}
+}
+
+// same is the Node of a domain type the API shows as it is.
+func same[T any](v *T) Node { return v }
+
+// noted returns a function that notes, as read by the request, the article it passes through.
+func noted(ctx context.Context) func(*thread.Article, error) (*thread.Article, error) {
+	return func(a *thread.Article, err error) (*thread.Article, error) {
+		if a != nil {
+			noteArticle(ctx, a.ID)
+		}
+		return a, err
 	}
 }
 

@@ -23,7 +23,7 @@
 //   - Headings (# Title, or a line underlined with === / ---) become a
 //     paragraph of strong text. A comment is a small part of somebody else's
 //     page: <h1>-sized text would shout over the article and pollute the
-//     document outline, yet the writer's intent (a emphasised line) is kept.
+//     document outline, yet the writer's intent (an emphasised line) is kept.
 //     No heading IDs are generated.
 //   - Links (including bare URLs, which are linkified, and the links that
 //     replace images) are kept only if their scheme is http, https or mailto;

@@ -174,6 +174,7 @@ var xssCases = []renderCase{
 	},
 	{name: "named colon entity", in: "[a](javascript&colon;alert(1))", want: "<p>a</p>"},
 	{name: "pointy destination", in: "[a](<javascript:alert(1)>)", want: "<p>a</p>"},
+	{name: "padded pointy destination", in: "[a](<  javascript:alert(1)>)", want: "<p>a</p>"},
 	{name: "padded destination", in: "[a](   javascript:alert(1)   )", want: "<p>a</p>"},
 	{name: "newline before scheme", in: "[a](\njavascript:alert(1))", want: "<p>a</p>"},
 	{name: "percent encoded newline", in: "[a](java%0ascript:alert(1))", want: "<p>a</p>"},

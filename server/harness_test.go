@@ -147,7 +147,9 @@ func (s *testServer) addComment(tb testing.TB, token, articleID, parent, body st
 	if parent != "" {
 		vars["p"] = parent
 	}
-	var data struct{ AddComment struct{ Comment struct{ ID string } } }
+	var data struct {
+		AddComment struct{ Comment struct{ ID string } }
+	}
 	s.mustDo(tb, token, `mutation($a: ID!, $p: ID, $b: String!) { addComment(input: {articleId: $a, parentId: $p, body: $b}) { comment { id } } }`,
 		vars, &data)
 	return data.AddComment.Comment.ID

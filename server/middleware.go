@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -50,31 +52,43 @@ func plainID(id string) bool {
 	return true
 }
 
-// statusRecorder remembers the status a handler wrote, for the log.
-type statusRecorder struct {
+// responseRecorder passes a response through, remembering its status and size and, when keep > 0, a copy of
+// its body up to keep bytes.
+type responseRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	status     int
+	bytes      int
+	keep       int
+	body       bytes.Buffer
+	overflowed bool
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+func (r *responseRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
 	}
-	s.ResponseWriter.WriteHeader(code)
+	r.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+func (r *responseRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
 	}
-	n, err := s.ResponseWriter.Write(b)
-	s.bytes += n
+	if r.keep > 0 && !r.overflowed {
+		if r.body.Len()+len(b) > r.keep {
+			r.overflowed = true
+			r.body = bytes.Buffer{}
+		} else {
+			r.body.Write(b)
+		}
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
 	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (flushing, deadlines).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (r *responseRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // logRequests writes one line per request: method, path, status, size, duration and request ID. Never the
 // client's address, user agent or query string: Threadline keeps nothing that identifies a reader, logs
@@ -82,7 +96,7 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &responseRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
@@ -132,6 +146,26 @@ func cors(next http.Handler) http.Handler {
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
 			h.Set("Access-Control-Max-Age", "86400")
 			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// graphQLRequests refuses, with a GraphQL-shaped error, the requests no GraphQL transport takes: methods other
+// than GET and POST, and POST bodies that are not JSON.
+func graphQLRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+		case http.MethodPost:
+			if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType != "application/json" {
+				writeGraphQLError(w, http.StatusUnsupportedMediaType, thread.CodeInvalid, "send GraphQL requests as application/json")
+				return
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeGraphQLError(w, http.StatusMethodNotAllowed, thread.CodeInvalid, "use GET for queries or POST for any operation")
 			return
 		}
 		next.ServeHTTP(w, r)

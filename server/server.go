@@ -39,8 +39,11 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	api := graph.NewHandler(svc, graph.Options{Log: opts.Log, RequestID: RequestID})
 	ide := graphiql.New("Threadline", "/graphql", "/graphiql/")
 
+	cache := newResponseCache(1024, 1<<20)
+	svc.OnChange(cache.changed)
+
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cors(limitBody(opts.MaxBodyBytes, authenticate(svc, withLoaders(svc, api)))))
+	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, cache.middleware(authenticate(svc, withLoaders(svc, api)))))))
 	mux.Handle("GET /{$}", ide.Page())
 	mux.Handle("GET /graphiql/assets/", ide.Assets())
 	mux.HandleFunc("GET /healthz", health(opts.Health))

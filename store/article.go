@@ -30,5 +30,5 @@ func (db *DB) ArticleByKey(ctx context.Context, siteID int64, key string) (*thre
 
 // ArticlesByID returns the articles with the IDs.
 func (db *DB) ArticlesByID(ctx context.Context, ids []int64) (map[int64]*thread.Article, error) {
-	return byID(ctx, db, "SELECT "+articleColumns+" FROM articles WHERE id IN", ids, scanArticle, func(a *thread.Article) int64 { return a.ID })
+	return byID(ctx, db, "SELECT "+articleColumns+" FROM articles WHERE id", ids, scanArticle, func(a *thread.Article) int64 { return a.ID })
 }

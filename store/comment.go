@@ -34,7 +34,7 @@ func scanComment(row interface{ Scan(...any) error }) (*thread.Comment, error) {
 
 // CommentsByID returns the comments with the IDs, whatever their status.
 func (db *DB) CommentsByID(ctx context.Context, ids []int64) (map[int64]*thread.Comment, error) {
-	return byID(ctx, db, "SELECT "+commentColumns+" FROM comments WHERE id IN", ids, scanComment, func(c *thread.Comment) int64 { return c.ID })
+	return byID(ctx, db, "SELECT "+commentColumns+" FROM comments WHERE id", ids, scanComment, func(c *thread.Comment) int64 { return c.ID })
 }
 
 // keyset returns the condition and ORDER BY for a page in order o after key k (none when k is nil). Each
@@ -76,34 +76,30 @@ func (db *DB) TopLevelComments(ctx context.Context, articleID int64, req thread.
 	return list, err
 }
 
-// maxCompound stays under SQLite's limit of 500 terms in one compound SELECT.
-const maxCompound = 400
-
 // Replies returns up to req.First+1 visible direct replies of each parent, oldest first. It is one statement for
-// all parents: a UNION ALL of one LIMITed index range per parent, so a parent with many replies costs no more
-// than one with few.
+// all parents: for each parent, a correlated subquery reads a LIMITed range of the replies index, so a parent
+// with thousands of replies costs no more than one with three.
 func (db *DB) Replies(ctx context.Context, parentIDs []int64, req thread.PageRequest) (map[int64][]*thread.Comment, error) {
 	out := make(map[int64][]*thread.Comment, len(parentIDs))
-	cond, keyArgs, orderBy := keyset(thread.OrderOldest, req.After)
-	for start := 0; start < len(parentIDs); start += maxCompound {
-		chunk := parentIDs[start:min(start+maxCompound, len(parentIDs))]
-		parts := make([]string, len(chunk))
-		var args []any
-		for i, id := range chunk {
-			parts[i] = fmt.Sprintf("SELECT * FROM (SELECT %s FROM comments WHERE parent_id = ? AND %s %s ORDER BY %s LIMIT ?)",
-				commentColumns, visible, cond, orderBy)
-			args = append(append(append(args, id), keyArgs...), req.First+1)
-		}
-		rows, err := db.reader().QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
-		if err != nil {
-			return nil, err
-		}
-		// Within each parent the rows arrive in order, as each term is ordered and UNION ALL keeps term order.
-		if err := each(rows, scanComment, func(c *thread.Comment) { out[c.ParentID] = append(out[c.ParentID], c) }); err != nil {
-			return nil, err
-		}
+	if len(parentIDs) == 0 {
+		return out, nil
 	}
-	return out, nil
+	cond, keyArgs, orderBy := keyset(thread.OrderOldest, req.After)
+	query := fmt.Sprintf(`SELECT %s FROM json_each(?) AS p JOIN comments AS c ON c.id IN (
+			SELECT id FROM comments WHERE parent_id = p.value AND %s %s ORDER BY %s LIMIT ?)
+		ORDER BY p.key, c.created_at, c.id`, qualified("c", commentColumns), visible, cond, orderBy)
+	args := append(append([]any{idList(parentIDs)}, keyArgs...), req.First+1)
+	rows, err := db.reader().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	err = each(rows, scanComment, func(c *thread.Comment) { out[c.ParentID] = append(out[c.ParentID], c) })
+	return out, err
+}
+
+// qualified prefixes each column of a column list with a table alias.
+func qualified(alias, columns string) string {
+	return alias + "." + strings.ReplaceAll(columns, ", ", ", "+alias+".")
 }
 
 // AddComment inserts c, setting its ID and depth, and counts it on its parent and article.

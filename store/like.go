@@ -12,9 +12,8 @@ func (db *DB) Liked(ctx context.Context, readerID int64, commentIDs []int64) (ma
 	if len(commentIDs) == 0 {
 		return out, nil
 	}
-	list, args := inList(commentIDs)
-	rows, err := db.reader().QueryContext(ctx, "SELECT comment_id FROM likes WHERE reader_id = ? AND comment_id IN ("+list+")",
-		append([]any{readerID}, args...)...)
+	rows, err := db.reader().QueryContext(ctx, "SELECT comment_id FROM likes WHERE reader_id = ? AND comment_id"+inIDs,
+		readerID, idList(commentIDs))
 	if err != nil {
 		return nil, err
 	}

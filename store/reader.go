@@ -28,7 +28,7 @@ func (db *DB) ReaderByTokenHash(ctx context.Context, hash []byte) (*thread.Reade
 
 // ReadersByID returns the readers with the IDs.
 func (db *DB) ReadersByID(ctx context.Context, ids []int64) (map[int64]*thread.Reader, error) {
-	return byID(ctx, db, "SELECT "+readerColumns+" FROM readers WHERE id IN", ids, scanReader, func(r *thread.Reader) int64 { return r.ID })
+	return byID(ctx, db, "SELECT "+readerColumns+" FROM readers WHERE id", ids, scanReader, func(r *thread.Reader) int64 { return r.ID })
 }
 
 // CreateReader inserts a reader with the hash of its token and sets its ID.

@@ -28,7 +28,7 @@ func (db *DB) SiteBySlug(ctx context.Context, slug string) (*thread.Site, error)
 
 // SitesByID returns the sites with the IDs.
 func (db *DB) SitesByID(ctx context.Context, ids []int64) (map[int64]*thread.Site, error) {
-	return byID(ctx, db, "SELECT "+siteColumns+" FROM sites WHERE id IN", ids, scanSite, func(s *thread.Site) int64 { return s.ID })
+	return byID(ctx, db, "SELECT "+siteColumns+" FROM sites WHERE id", ids, scanSite, func(s *thread.Site) int64 { return s.ID })
 }
 
 // CreateSite inserts a site and sets its ID.
@@ -44,14 +44,13 @@ func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
 	})
 }
 
-// byID runs a "... WHERE id IN" query for ids and returns the rows keyed by ID.
+// byID runs a "... WHERE id" query, completed with inIDs, for ids and returns the rows keyed by ID.
 func byID[T any](ctx context.Context, db *DB, query string, ids []int64, scan func(interface{ Scan(...any) error }) (*T, error), id func(*T) int64) (map[int64]*T, error) {
 	out := make(map[int64]*T, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	list, args := inList(ids)
-	rows, err := db.reader().QueryContext(ctx, query+" ("+list+")", args...)
+	rows, err := db.reader().QueryContext(ctx, query+inIDs, idList(ids))
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"modernc.org/sqlite"
@@ -30,6 +31,7 @@ var migrations embed.FS
 type DB struct {
 	write   *sql.DB
 	read    *sql.DB
+	stmts   sync.Map // query text → *sql.Stmt on read
 	queries atomic.Int64
 }
 
@@ -72,6 +74,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
@@ -147,8 +153,51 @@ func (c counted) ExecContext(ctx context.Context, query string, args ...any) (sq
 	return c.q.ExecContext(ctx, query, args...)
 }
 
-// reader returns the read pool.
-func (db *DB) reader() queryer { return counted{db.read, &db.queries} }
+// reader returns the read pool, through prepared statements: every read query has a fixed text (lists of IDs
+// travel as one JSON array), so each is parsed and planned once per connection, not once per request.
+func (db *DB) reader() queryer { return preparedReads{db} }
+
+// preparedReads runs queries on the read pool through a cache of prepared statements.
+type preparedReads struct{ db *DB }
+
+func (p preparedReads) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := p.db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := p.db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+func (p preparedReads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	p.db.queries.Add(1)
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (p preparedReads) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	p.db.queries.Add(1)
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		// sql.Row carries no error of its own making; the pool reports the same error when asked.
+		return p.db.read.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (p preparedReads) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	p.db.queries.Add(1)
+	return p.db.read.ExecContext(ctx, query, args...)
+}
 
 // inTx runs fn in a write transaction and commits it if fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx queryer) error) error {
@@ -180,14 +229,22 @@ func conflict(err error, msg string) error {
 	return err
 }
 
-// inList returns "?,?,?" for the IDs, and the IDs as arguments.
-func inList(ids []int64) (string, []any) {
-	args := make([]any, len(ids))
+// idList returns the IDs as a JSON array, for `IN (SELECT value FROM json_each(?))`: one statement text for
+// any number of IDs.
+func idList(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
 	for i, id := range ids {
-		args[i] = id
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
 	}
-	return strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","), args
+	return string(append(b, ']'))
 }
+
+// inIDs is the condition that matches a column against an idList argument.
+const inIDs = " IN (SELECT value FROM json_each(?))"
 
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error {

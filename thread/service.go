@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/threadline/threadline/markdown"
@@ -17,6 +18,27 @@ type Service struct {
 	store Store
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	changeMu  sync.RWMutex
+	onChanges []func(articleID int64)
+}
+
+// OnChange registers fn to be called after each committed write that changes what readers see: with the
+// article's ID, or with 0 when the change is not confined to one article (a new site or article). It runs
+// synchronously after the commit, so it must be quick.
+func (s *Service) OnChange(fn func(articleID int64)) {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
+	s.onChanges = append(s.onChanges, fn)
+}
+
+// changed tells the OnChange functions about a committed write.
+func (s *Service) changed(articleID int64) {
+	s.changeMu.RLock()
+	defer s.changeMu.RUnlock()
+	for _, fn := range s.onChanges {
+		fn(articleID)
+	}
 }
 
 // NewService returns a Service over store.
@@ -217,6 +239,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 	if err := s.store.AddComment(ctx, c); err != nil {
 		return nil, err
 	}
+	s.changed(c.ArticleID)
 	return c, nil
 }
 
@@ -230,10 +253,16 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.ownComment(ctx, v, id, "edit"); err != nil {
+	c, err := s.ownComment(ctx, v, id, "edit")
+	if err != nil {
 		return nil, err
 	}
-	return s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
+	edited, err := s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.changed(c.ArticleID)
+	return edited, nil
 }
 
 // DeleteComment deletes the viewer's own comment. It returns the placeholder left in its place when the
@@ -243,10 +272,16 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.ownComment(ctx, v, id, "delete"); err != nil {
+	c, err := s.ownComment(ctx, v, id, "delete")
+	if err != nil {
 		return nil, err
 	}
-	return s.store.DeleteComment(ctx, id)
+	placeholder, err := s.store.DeleteComment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.changed(c.ArticleID)
+	return placeholder, nil
 }
 
 // ownComment returns comment id if v may change it.
@@ -273,7 +308,7 @@ func (s *Service) LikeComment(ctx context.Context, id int64) (*Comment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Like(ctx, id, v.ID)
+	return s.afterChange(s.store.Like(ctx, id, v.ID))
 }
 
 // UnlikeComment withdraws the viewer's like, if any.
@@ -282,7 +317,15 @@ func (s *Service) UnlikeComment(ctx context.Context, id int64) (*Comment, error)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Unlike(ctx, id, v.ID)
+	return s.afterChange(s.store.Unlike(ctx, id, v.ID))
+}
+
+// afterChange reports the change to comment c, if the write that returned it succeeded.
+func (s *Service) afterChange(c *Comment, err error) (*Comment, error) {
+	if err == nil {
+		s.changed(c.ArticleID)
+	}
+	return c, err
 }
 
 func (s *Service) likeable(ctx context.Context, id int64) (*Reader, error) {
@@ -322,6 +365,7 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	if err := s.store.CreateSite(ctx, site); err != nil {
 		return nil, err
 	}
+	s.changed(0)
 	return site, nil
 }
 
@@ -347,5 +391,9 @@ func (s *Service) ImportArticle(ctx context.Context, a *Article, comments []Impo
 			}
 		}
 	}
-	return s.store.ImportArticle(ctx, a, comments)
+	created, err := s.store.ImportArticle(ctx, a, comments)
+	if created {
+		s.changed(0)
+	}
+	return created, err
 }

@@ -1,0 +1,136 @@
+package graph
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// httpTransport is GraphQL over HTTP: queries over GET, any operation over POST with a JSON body. It replaces
+// gqlgen's GET and POST transports so that every refusal goes through the error presenter (and so carries an
+// extensions.code), a mutation over GET is 405 as the specification asks, and a request that fails before
+// execution follows the specification's SHOULDs: 200 for application/json, 400 for
+// application/graphql-response+json, and no data entry.
+type httpTransport struct{}
+
+var _ graphql.Transport = httpTransport{}
+
+func (httpTransport) Supports(r *http.Request) bool {
+	if r.Header.Get("Upgrade") != "" {
+		return false
+	}
+	if r.Method == http.MethodPost {
+		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		return mediaType == mediaJSON
+	}
+	return r.Method == http.MethodGet
+}
+
+func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	contentType := responseContentType(r.Header.Get("Accept"))
+	w.Header().Set("Content-Type", contentType)
+	refuse := func(status int, message string) {
+		w.WriteHeader(status)
+		writeRequestError(w, exec.DispatchError(ctx, gqlerror.List{{Message: message, Err: thread.Errorf(thread.CodeInvalid, "%s", message)}}))
+	}
+
+	start := graphql.Now()
+	params := &graphql.RawParams{Headers: r.Header}
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
+		for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
+			if raw := q.Get(name); raw != "" {
+				if err := decodeJSON(strings.NewReader(raw), into); err != nil {
+					refuse(http.StatusBadRequest, "the "+name+" parameter is not a JSON object")
+					return
+				}
+			}
+		}
+	} else if err := decodeJSON(r.Body, params); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			refuse(http.StatusRequestEntityTooLarge, "the request body is larger than the server accepts")
+			return
+		}
+		refuse(http.StatusBadRequest, "the request body is not a GraphQL request in JSON: "+err.Error())
+		return
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	op, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		status := http.StatusOK
+		if contentType == mediaGraphQLResponse && errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			status = http.StatusBadRequest
+		}
+		w.WriteHeader(status)
+		writeRequestError(w, exec.DispatchError(graphql.WithOperationContext(ctx, op), errs))
+		return
+	}
+	if r.Method == http.MethodGet && op.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", "POST")
+		refuse(http.StatusMethodNotAllowed, "only queries may be sent with GET; send "+string(op.Operation.Operation)+"s with POST")
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, op)
+	writeJSON(w, responses(ctx))
+}
+
+func decodeJSON(r io.Reader, into any) error {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	return dec.Decode(into)
+}
+
+// The response media types of GraphQL over HTTP.
+const (
+	mediaGraphQLResponse = "application/graphql-response+json"
+	mediaJSON            = "application/json"
+)
+
+// responseContentType picks the first media type of the Accept header that Threadline can answer with;
+// application/json when there is none.
+func responseContentType(accept string) string {
+	for part := range strings.SplitSeq(accept, ",") {
+		mediaType, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		switch mediaType {
+		case mediaGraphQLResponse:
+			return mediaGraphQLResponse
+		case mediaJSON, "application/*", "*/*":
+			return mediaJSON
+		}
+	}
+	return mediaJSON
+}
+
+// writeRequestError writes the response to a request that failed before execution: errors, and no data entry.
+func writeRequestError(w http.ResponseWriter, resp *graphql.Response) {
+	writeJSON(w, struct {
+		Errors     gqlerror.List  `json:"errors"`
+		Extensions map[string]any `json:"extensions,omitempty"`
+	}{resp.Errors, resp.Extensions})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		b = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+	}
+	_, _ = w.Write(b)
+}

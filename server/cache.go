@@ -1,0 +1,142 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/threadline/threadline/graph"
+	"github.com/threadline/threadline/thread"
+)
+
+// responseCache keeps the GraphQL responses of anonymous queries. Every anonymous reader of an article asks the
+// same questions and gets the same answers, so the first view of a thread, by far the most frequent request,
+// is served from memory. A response is dropped when any article it read changes (the thread service reports
+// every committed write), or when anything not confined to one article changes.
+type responseCache struct {
+	entries *lru.Cache[[sha256.Size]byte, *cachedResponse]
+	maxBody int
+
+	epoch    atomic.Uint64 // bumped by every write; a response computed across a write is not kept
+	mu       sync.RWMutex
+	versions map[int64]uint64 // article ID → version, bumped by each write to the article
+	global   uint64           // bumped by changes not confined to one article
+}
+
+type cachedResponse struct {
+	contentType string
+	body        []byte
+	global      uint64
+	articles    []articleVersion
+}
+
+type articleVersion struct {
+	id      int64
+	version uint64
+}
+
+func newResponseCache(entries, maxBody int) *responseCache {
+	c, err := lru.New[[sha256.Size]byte, *cachedResponse](entries)
+	if err != nil {
+		panic(err) // only for a non-positive size, which is a programming error
+	}
+	return &responseCache{entries: c, maxBody: maxBody, versions: map[int64]uint64{}}
+}
+
+// changed records a committed write to an article, or to everything when articleID is 0.
+func (c *responseCache) changed(articleID int64) {
+	c.mu.Lock()
+	if articleID == 0 {
+		c.global++
+	} else {
+		c.versions[articleID]++
+	}
+	c.mu.Unlock()
+	c.epoch.Add(1)
+}
+
+// fresh reports whether nothing the response read has changed since it was computed.
+func (c *responseCache) fresh(r *cachedResponse) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if r.global != c.global {
+		return false
+	}
+	for _, a := range r.articles {
+		if c.versions[a.id] != a.version {
+			return false
+		}
+	}
+	return true
+}
+
+// key identifies a request by everything that shapes its response: method, URL query, body, and the media
+// type asked for.
+func cacheKey(r *http.Request, body []byte) [sha256.Size]byte {
+	h := sha256.New()
+	for _, part := range []string{r.Method, r.URL.RawQuery, r.Header.Get("Accept")} {
+		io.WriteString(h, strconv.Itoa(len(part)))
+		io.WriteString(h, ":")
+		io.WriteString(h, part)
+	}
+	h.Write(body)
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// middleware serves anonymous requests from the cache, and fills it from the responses of cacheable ones.
+// Requests with credentials pass straight through: their answers depend on who asks.
+func (c *responseCache) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var body []byte
+		if r.Method == http.MethodPost {
+			var err error
+			if body, err = io.ReadAll(r.Body); err != nil {
+				writeGraphQLError(w, http.StatusRequestEntityTooLarge, thread.CodeInvalid, "the request body could not be read: "+err.Error())
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		key := cacheKey(r, body)
+		if hit, ok := c.entries.Get(key); ok && c.fresh(hit) {
+			w.Header().Set("Content-Type", hit.contentType)
+			w.Header().Set("Cache-Status", "threadline; hit")
+			_, _ = w.Write(hit.body)
+			return
+		}
+
+		epoch := c.epoch.Load()
+		c.mu.RLock()
+		global := c.global
+		c.mu.RUnlock()
+		ctx, reads := graph.WithReads(r.Context())
+		rec := &responseRecorder{ResponseWriter: w, keep: c.maxBody}
+		w.Header().Set("Cache-Status", "threadline; fwd=miss")
+		next.ServeHTTP(rec, r.WithContext(ctx))
+
+		if rec.status != http.StatusOK || rec.overflowed || !reads.Cacheable() || bytes.HasPrefix(rec.body.Bytes(), []byte(`{"errors"`)) {
+			return
+		}
+		entry := &cachedResponse{contentType: rec.Header().Get("Content-Type"), body: bytes.Clone(rec.body.Bytes()), global: global}
+		c.mu.RLock()
+		for _, id := range reads.Articles() {
+			entry.articles = append(entry.articles, articleVersion{id, c.versions[id]})
+		}
+		c.mu.RUnlock()
+		// A write committed while the response was computed may or may not be in it: keep it only if none was.
+		if c.epoch.Load() == epoch {
+			c.entries.Add(key, entry)
+		}
+	})
+}
