@@ -7,7 +7,7 @@ DB      ?= threadline.db
 AUDIT   := tools/graphql-http-audit
 FUZZTIME ?= 20s
 
-.PHONY: run build test lint generate bench fuzz clean
+.PHONY: run build test lint generate bench loadtest fuzz clean
 
 ## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
 run: build
@@ -38,7 +38,13 @@ generate:
 
 ## bench: Go benchmarks of the full GraphQL handler and the store (medians: pipe into benchstat)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./graph/... ./store/... ./markdown/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./server/ ./markdown/
+
+## loadtest: the release binary on a generated 1,000-comment thread under hey at concurrency 32 (COMMENTS=1000000 for the big one)
+COMMENTS ?= 1000
+loadtest: build
+	@command -v hey >/dev/null || { echo "loadtest needs hey: apt-get install hey"; exit 1; }
+	$(GO) run ./tools/loadtest -bin $(BIN) -comments $(COMMENTS)
 
 ## fuzz: run each fuzz target for $(FUZZTIME)
 fuzz:

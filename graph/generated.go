@@ -749,7 +749,12 @@ Conventions:
 - **Mutations** take one ` + "`" + `input` + "`" + ` argument and return a payload object.
 - **Errors** carry a stable ` + "`" + `extensions.code` + "`" + `; see ` + "`" + `ErrorCode` + "`" + `.
 - **Readers** authenticate with ` + "`" + `Authorization: Bearer TOKEN` + "`" + `, the token ` + "`" + `createReader` + "`" + ` returns. There are no
-  cookies. Reads need no token.
+  cookies. Reads need no token; a token that is unknown makes writes and ` + "`" + `viewer` + "`" + ` fail with ` + "`" + `UNAUTHENTICATED` + "`" + `,
+  while other reads go on as anonymous.
+- **Limits.** An operation may be at most 20 fields deep and cost at most 25,000, where each field costs 1 and a
+  connection costs its ` + "`" + `first` + "`" + ` times what one of its items costs (so three nested levels of ` + "`" + `replies` + "`" + ` need small
+  ` + "`" + `first` + "`" + ` values). Bodies of requests are limited to 256 KiB. Over a limit, the error is ` + "`" + `QUERY_TOO_COMPLEX` + "`" + ` or
+  ` + "`" + `BAD_USER_INPUT` + "`" + `.
 """
 schema {
   query: Query
@@ -959,7 +964,7 @@ scalar DateTime
 input CreateReaderInput {
   "The slug of the site the reader joins."
   site: String!
-  "The name shown with the reader's comments: 1 to 50 characters."
+  "The name shown with the reader's comments: 1 to 50 characters, runs of white space collapsed to one space."
   displayName: String!
 }
 
@@ -1059,6 +1064,11 @@ enum ErrorCode {
   CONFLICT
   "Something failed on the server. The details are logged with the request ID, never sent."
   INTERNAL
+  """
+  Automatic persisted queries: the server does not know the query with this hash; send it again with the full
+  query. Clients such as Apollo's do this by themselves.
+  """
+  PERSISTED_QUERY_NOT_FOUND
 }
 `, BuiltIn: false},
 }

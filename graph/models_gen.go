@@ -49,7 +49,7 @@ type CommentEdge struct {
 type CreateReaderInput struct {
 	// The slug of the site the reader joins.
 	Site string `json:"site"`
-	// The name shown with the reader's comments: 1 to 50 characters.
+	// The name shown with the reader's comments: 1 to 50 characters, runs of white space collapsed to one space.
 	DisplayName string `json:"displayName"`
 }
 
@@ -278,6 +278,9 @@ const (
 	ErrorCodeConflict ErrorCode = "CONFLICT"
 	// Something failed on the server. The details are logged with the request ID, never sent.
 	ErrorCodeInternal ErrorCode = "INTERNAL"
+	// Automatic persisted queries: the server does not know the query with this hash; send it again with the full
+	// query. Clients such as Apollo's do this by themselves.
+	ErrorCodePersistedQueryNotFound ErrorCode = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 var AllErrorCode = []ErrorCode{
@@ -289,11 +292,12 @@ var AllErrorCode = []ErrorCode{
 	ErrorCodeQueryTooComplex,
 	ErrorCodeConflict,
 	ErrorCodeInternal,
+	ErrorCodePersistedQueryNotFound,
 }
 
 func (e ErrorCode) IsValid() bool {
 	switch e {
-	case ErrorCodeBadUserInput, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeNotFound, ErrorCodeRateLimited, ErrorCodeQueryTooComplex, ErrorCodeConflict, ErrorCodeInternal:
+	case ErrorCodeBadUserInput, ErrorCodeUnauthenticated, ErrorCodeForbidden, ErrorCodeNotFound, ErrorCodeRateLimited, ErrorCodeQueryTooComplex, ErrorCodeConflict, ErrorCodeInternal, ErrorCodePersistedQueryNotFound:
 		return true
 	}
 	return false
