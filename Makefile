@@ -46,11 +46,12 @@ loadtest: build
 	@command -v hey >/dev/null || { echo "loadtest needs hey: apt-get install hey"; exit 1; }
 	$(GO) run ./tools/loadtest -bin $(BIN) -comments $(COMMENTS)
 
-## fuzz: run each fuzz target for $(FUZZTIME)
+## fuzz: run each fuzz target for $(FUZZTIME): thread text, Markdown, cursors, global IDs
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./threadtext
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./markdown
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCursor$$' -fuzztime $(FUZZTIME) ./thread
+	$(GO) test -run '^$$' -fuzz '^FuzzParseGlobalID$$' -fuzztime $(FUZZTIME) ./graph
 
 clean:
 	rm -rf bin

@@ -34,7 +34,9 @@ func parseGlobalID(gid string) (kind string, id int64, err error) {
 		return "", 0, bad
 	}
 	id, convErr := strconv.ParseInt(num, 10, 64)
-	if convErr != nil || id <= 0 {
+	// Only the canonical spelling is an ID (not "Comment:007", nor base64 with stray line breaks or padding
+	// bits), so that one object has one ID.
+	if convErr != nil || id <= 0 || globalID(kind, id) != gid {
 		return "", 0, bad
 	}
 	return kind, id, nil

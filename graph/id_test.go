@@ -1,0 +1,67 @@
+package graph
+
+import (
+	"encoding/base64"
+	"testing"
+
+	"github.com/threadline/threadline/thread"
+)
+
+func TestGlobalIDRoundTrip(t *testing.T) {
+	for _, kind := range []string{kindSite, kindArticle, kindComment, kindReader} {
+		for _, id := range []int64{1, 42, 1<<53 + 1, 1<<63 - 1} {
+			gid := globalID(kind, id)
+			got, err := idOf(kind, gid)
+			if err != nil || got != id {
+				t.Errorf("%s %d: %q decoded to %d, %v", kind, id, gid, got, err)
+			}
+		}
+	}
+}
+
+func TestIDOfRefuses(t *testing.T) {
+	for name, gid := range map[string]string{
+		"empty":        "",
+		"not base64":   "%%%",
+		"no kind":      b64("42"),
+		"zero":         b64("Comment:0"),
+		"negative":     b64("Comment:-1"),
+		"not a number": b64("Comment:x"),
+		"overflow":     b64("Comment:9223372036854775808"),
+		"leading zero": b64("Comment:007"),
+		"plus sign":    b64("Comment:+7"),
+		"other kind":   globalID(kindArticle, 1),
+		"too long":     b64("Comment:1" + string(make([]byte, 80))),
+	} {
+		if _, err := idOf(kindComment, gid); thread.ErrorCode(err) != thread.CodeInvalid {
+			t.Errorf("%s: got %v, want %s", name, err, thread.CodeInvalid)
+		}
+	}
+}
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// FuzzParseGlobalID feeds arbitrary client IDs to the decoder: it never panics, answers BAD_USER_INPUT for what
+// it refuses, and what it accepts is a positive ID whose encoding is exactly the ID given.
+func FuzzParseGlobalID(f *testing.F) {
+	f.Add(globalID(kindComment, 3))
+	f.Add(globalID(kindReader, 1<<62))
+	f.Add("Q29tbWVudDoz")
+	f.Add("")
+	f.Add(b64("Comment:007"))
+	f.Fuzz(func(t *testing.T, gid string) {
+		kind, id, err := parseGlobalID(gid)
+		if err != nil {
+			if thread.ErrorCode(err) != thread.CodeInvalid {
+				t.Fatalf("error with code %s: %v", thread.ErrorCode(err), err)
+			}
+			return
+		}
+		if id <= 0 {
+			t.Fatalf("accepted %q as ID %d", gid, id)
+		}
+		if again := globalID(kind, id); again != gid {
+			t.Fatalf("%q was accepted as %s %d, whose ID is %q: one object, two IDs", gid, kind, id, again)
+		}
+	})
+}
