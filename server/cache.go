@@ -52,12 +52,13 @@ func newResponseCache(entries, maxBody int) *responseCache {
 // changed records a committed write to an article, or to everything when articleID is 0.
 func (c *responseCache) changed(articleID int64) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if articleID == 0 {
 		c.global++
 	} else {
 		c.versions[articleID]++
 	}
-	c.mu.Unlock()
+	// Under the same lock as the versions: a response that records new versions also sees the new epoch.
 	c.epoch.Add(1)
 }
 
@@ -133,9 +134,11 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 		for _, id := range reads.Articles() {
 			entry.articles = append(entry.articles, articleVersion{id, c.versions[id]})
 		}
-		c.mu.RUnlock()
 		// A write committed while the response was computed may or may not be in it: keep it only if none was.
-		if c.epoch.Load() == epoch {
+		// The check is under the lock that changed holds while it bumps both.
+		unchanged := c.epoch.Load() == epoch
+		c.mu.RUnlock()
+		if unchanged {
 			c.entries.Add(key, entry)
 		}
 	})

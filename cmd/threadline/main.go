@@ -27,11 +27,13 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "threadline:", err)
-		}
-		stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// The flag package has printed the usage asked for.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "threadline:", err)
 		os.Exit(2)
 	}
 }
