@@ -3,13 +3,12 @@ package seed_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/storetest"
 	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/threadtext"
 )
@@ -21,13 +20,7 @@ var loadTime = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 // reports.
 func newService(t *testing.T) (*thread.Service, *int) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "seed.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	svc := thread.NewService(db)
+	_, svc := storetest.Open(t)
 	svc.Now = func() time.Time { return loadTime }
 	changes := new(int)
 	svc.OnChange(func(int64) { *changes++ })

@@ -9,14 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	"github.com/threadline/threadline/internal/threadgen"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store"
-	"github.com/threadline/threadline/thread"
+	"github.com/threadline/threadline/store/storetest"
 )
 
 // firstViewQuery is the widget's first view: 50 top-level comments with their first 3 replies.
@@ -46,12 +44,7 @@ type benchServer struct {
 func newBenchServer(b *testing.B) *benchServer {
 	b.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	svc := thread.NewService(db)
+	db, svc := storetest.Open(b)
 	// 250 top-level comments with 3 replies each: 1,000 comments.
 	if _, err := threadgen.Generate(ctx, svc, 250, 3); err != nil {
 		b.Fatal(err)

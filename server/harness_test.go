@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/storetest"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -43,12 +43,7 @@ func (c *fakeClock) now() time.Time {
 func newTestServer(tb testing.TB) *testServer {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(tb.TempDir(), "threadline.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	svc := thread.NewService(db)
+	db, svc := storetest.Open(tb)
 	clock := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	svc.Now = clock.now
 	if _, err := seed.Load(ctx, svc); err != nil {
