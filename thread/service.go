@@ -23,6 +23,11 @@ type Service struct {
 	onChanges []func(articleID int64)
 }
 
+// NewService returns a Service over store.
+func NewService(store Store) *Service {
+	return &Service{store: store, Now: time.Now}
+}
+
 // OnChange registers fn to be called after each committed write that changes what readers see: with the
 // article's ID, or with 0 when the change is not confined to one article (a new site or article). It runs
 // synchronously after the commit, so it must be quick.
@@ -39,11 +44,6 @@ func (s *Service) changed(articleID int64) {
 	for _, fn := range s.onChanges {
 		fn(articleID)
 	}
-}
-
-// NewService returns a Service over store.
-func NewService(store Store) *Service {
-	return &Service{store: store, Now: time.Now}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
