@@ -125,22 +125,16 @@ func (db *DB) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
-// queryer is what both a pool and a transaction offer.
+// queryer is what a write transaction offers the functions that run in it.
 type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// counted wraps a queryer to count its statements.
+// counted wraps a transaction to count its statements.
 type counted struct {
 	q queryer
 	n *atomic.Int64
-}
-
-func (c counted) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	c.n.Add(1)
-	return c.q.QueryContext(ctx, query, args...)
 }
 
 func (c counted) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
@@ -155,7 +149,7 @@ func (c counted) ExecContext(ctx context.Context, query string, args ...any) (sq
 
 // reader returns the read pool, through prepared statements: every read query has a fixed text (lists of IDs
 // travel as one JSON array), so each is parsed and planned once per connection, not once per request.
-func (db *DB) reader() queryer { return preparedReads{db} }
+func (db *DB) reader() preparedReads { return preparedReads{db} }
 
 // preparedReads runs queries on the read pool through a cache of prepared statements.
 type preparedReads struct{ db *DB }
@@ -192,11 +186,6 @@ func (p preparedReads) QueryRowContext(ctx context.Context, query string, args .
 		return p.db.read.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
-}
-
-func (p preparedReads) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	p.db.queries.Add(1)
-	return p.db.read.ExecContext(ctx, query, args...)
 }
 
 // inTx runs fn in a write transaction and commits it if fn returns nil.
