@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -104,7 +105,11 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 		if r.Method == http.MethodPost {
 			var err error
 			if body, err = io.ReadAll(r.Body); err != nil {
-				writeGraphQLError(w, http.StatusRequestEntityTooLarge, thread.CodeInvalid, "the request body could not be read: "+err.Error())
+				status := http.StatusBadRequest
+				if errors.As(err, new(*http.MaxBytesError)) {
+					status = http.StatusRequestEntityTooLarge
+				}
+				writeGraphQLError(w, status, thread.CodeInvalid, "the request body could not be read: "+err.Error())
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
