@@ -3,22 +3,30 @@
 GO      ?= go
 BIN     := bin/threadline
 ADDR    ?= :8080
+DEMO_ADDR ?= :8081
 DB      ?= threadline.db
 AUDIT   := tools/graphql-http-audit
 FUZZTIME ?= 20s
 
-.PHONY: run build test lint generate bench loadtest fuzz clean
+.PHONY: run build wasm test lint generate bench loadtest fuzz clean
 
 ## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
 run: build
-	./$(BIN) serve --addr $(ADDR) --db $(DB)
+	./$(BIN) serve --addr $(ADDR) --db $(DB) --demo-addr $(DEMO_ADDR)
 
-## build: compile the server to bin/threadline
-build:
+WASM := widget/assets/web/app.wasm
+
+## build: compile the widget to WebAssembly (embedded in the server), then the server to bin/threadline
+build: wasm
 	$(GO) build -trimpath -o $(BIN) ./cmd/threadline
 
+## wasm: compile the widget to WebAssembly and precompress it (brotli, gzip)
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(WASM) ./cmd/widget
+	$(GO) run ./tools/precompress $(WASM)
+
 ## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server)
-test: lint $(AUDIT)/node_modules
+test: lint wasm $(AUDIT)/node_modules
 	$(GO) test -count=1 ./...
 
 $(AUDIT)/node_modules: $(AUDIT)/package-lock.json
@@ -54,4 +62,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseGlobalID$$' -fuzztime $(FUZZTIME) ./graph
 
 clean:
-	rm -rf bin
+	rm -rf bin $(WASM) $(WASM).br $(WASM).gz

@@ -22,6 +22,7 @@ import (
 // serveConfig is everything `threadline serve` can be told.
 type serveConfig struct {
 	Addr      string
+	DemoAddr  string
 	DB        string
 	Sample    bool
 	LogFormat string
@@ -31,6 +32,11 @@ type serveConfig struct {
 func (c *serveConfig) validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("--addr %q: want HOST:PORT or :PORT", c.Addr)
+	}
+	if c.DemoAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DemoAddr); err != nil {
+			return fmt.Errorf("--demo-addr %q: want HOST:PORT or :PORT", c.DemoAddr)
+		}
 	}
 	if c.DB == "" {
 		return errors.New("--db must name a file")
@@ -46,6 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("threadline serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&cfg.DemoAddr, "demo-addr", "", "address of a demo publisher page embedding the sample thread, on its own origin; none when empty")
 	fs.StringVar(&cfg.DB, "db", "threadline.db", "SQLite database file; created and migrated if missing")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample article into the demo site if it is not there")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
@@ -89,8 +96,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("threadline is serving", "url", "http://"+displayAddr(ln.Addr()), "graphql", "/graphql", "db", cfg.DB)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
+	if cfg.DemoAddr != "" {
+		demoLn, err := net.Listen("tcp", cfg.DemoAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		_, apiPort, _ := net.SplitHostPort(ln.Addr().String())
+		demo := &http.Server{
+			Handler:           server.DemoPage(svc, log, seed.SiteSlug, seed.ArticleKey, apiPort),
+			ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog:          srv.ErrorLog,
+		}
+		servers, listeners = append(servers, demo), append(listeners, demoLn)
+		log.Info("demo publisher page", "url", "http://"+displayAddr(demoLn.Addr()))
+	}
+
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errc <- s.Serve(listeners[i]) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -99,7 +126,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	var errs []error
+	for _, s := range servers {
+		errs = append(errs, s.Shutdown(shutdownCtx))
+	}
+	return errors.Join(errs...)
 }
 
 // displayAddr turns a listening address into one a person can open: ":8080" listens everywhere, so show

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// DemoPage serves a publisher's page, meant for another origin than Threadline's: an article followed by the
+// embed snippet exactly as a site owner pastes it. apiPort is the port Threadline's own server listens on; the
+// snippet loads from the same host name at that port.
+func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		a, err := svc.Article(r.Context(), site, article)
+		if err != nil {
+			log.ErrorContext(r.Context(), "demo page", "err", err)
+			http.Error(w, "The demo article is not in the database: start the server with --sample.", http.StatusNotFound)
+			return
+		}
+		host := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = h
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		err = demoTemplate.Execute(w, map[string]any{
+			"Title":      a.Title,
+			"Standfirst": a.Standfirst,
+			"Paragraphs": strings.Split(a.Body, "\n\n"),
+			"Origin":     "http://" + net.JoinHostPort(host, apiPort),
+			"Site":       site,
+			"Article":    article,
+		})
+		if err != nil {
+			log.ErrorContext(r.Context(), "demo page", "err", err)
+		}
+	})
+}
+
+var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · The Demo Gazette</title>
+<style>
+  :root { color-scheme: light dark; }
+  body { margin: 0; font: 19px/1.6 Georgia, "Times New Roman", serif; color: #1a1a1a; background: #fdfcf9; }
+  .masthead { border-bottom: 1px solid #ddd; padding: 0.75rem 1rem; font: 600 1rem/1 system-ui, sans-serif; letter-spacing: 0.08em; text-transform: uppercase; }
+  main { max-width: 44rem; margin: 0 auto; padding: 1rem; }
+  h1 { font-size: 2rem; line-height: 1.2; margin: 1rem 0 0.5rem; }
+  .standfirst { font-size: 1.2rem; color: #555; }
+  h2 { font: 600 1.1rem/1.3 system-ui, sans-serif; margin-top: 2.5rem; }
+  footer { max-width: 44rem; margin: 2rem auto; padding: 1rem; font: 0.85rem/1.4 system-ui, sans-serif; color: #666; }
+  @media (prefers-color-scheme: dark) {
+    body { color: #e8e6e1; background: #15161a; }
+    .masthead { border-color: #333; }
+    .standfirst, footer { color: #aaa; }
+  }
+</style>
+</head>
+<body>
+<header class="masthead">The Demo Gazette</header>
+<main>
+<article>
+<h1>{{.Title}}</h1>
+<p class="standfirst">{{.Standfirst}}</p>
+{{range .Paragraphs}}<p>{{.}}</p>
+{{end}}</article>
+<section aria-labelledby="discussion">
+<h2 id="discussion">Discussion</h2>
+<div id="threadline"></div>
+<script src="{{.Origin}}/embed.js" data-site="{{.Site}}" data-article="{{.Article}}" async></script>
+</section>
+</main>
+<footer>A stand-in for a publisher's page on another origin than Threadline's: the two lines of the embed snippet are all it adds.</footer>
+</body>
+</html>
+`))

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/threadline/threadline/widget"
+	"github.com/threadline/threadline/widget/assets"
+)
+
+// embedPrefix is where the widget's pages and assets live.
+const embedPrefix = "/embed"
+
+// widgetResources resolves go-app's resource paths below /embed, with the content hash in the URLs of the
+// widget's own assets so that they can be cached for a year.
+type widgetResources struct{}
+
+func (widgetResources) Resolve(location string) string {
+	switch {
+	case strings.HasPrefix(location, "https://") || strings.HasPrefix(location, "http://"):
+		return location
+	case strings.HasPrefix(location, "/web/"):
+		return assets.Path(embedPrefix, strings.TrimPrefix(location, "/web/"))
+	case location == "/" || location == "":
+		return embedPrefix
+	}
+	return embedPrefix + "/" + strings.TrimPrefix(location, "/")
+}
+
+// noopServiceWorker replaces go-app's caching service worker: in a third-party iframe its cache is partitioned
+// per embedding site, and a cache-first worker in front of the API only adds risk. It removes itself.
+const noopServiceWorker = `self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (e) => e.waitUntil(self.registration.unregister()));
+`
+
+// frameScript runs in the thread page before anything else: it applies the theme the embedding page asked
+// for, and tells the embedding page the height of the thread on every change, before the WebAssembly starts
+// and after, so that embed.js sizes the iframe to it.
+const frameScript = `<script>
+(function () {
+  var theme = new URLSearchParams(location.search).get("theme");
+  if (theme === "light" || theme === "dark") document.documentElement.setAttribute("data-theme", theme);
+  if (window.parent === window) return;
+  var last = 0;
+  function report() {
+    var h = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (h !== last) { last = h; window.parent.postMessage({ type: "threadline:resize", height: h }, "*"); }
+  }
+  new ResizeObserver(report).observe(document.documentElement);
+  window.addEventListener("load", report);
+})();
+</script>`
+
+// widgetHandler serves the thread page (/embed/thread), prerendered with the first view read through api,
+// and the widget's assets.
+func widgetHandler(api http.Handler) http.Handler {
+	widget.Register()
+	page := &app.Handler{
+		Name:                  "Threadline",
+		ShortName:             "Threadline",
+		Title:                 "Comments",
+		Description:           "Comments, by Threadline",
+		Lang:                  "en",
+		Icon:                  app.Icon{Default: "/web/icon.svg", SVG: "/web/icon.svg"},
+		Styles:                []string{"/web/thread.css"},
+		RawHeaders:            []string{frameScript},
+		Resources:             widgetResources{},
+		Version:               assets.Version(),
+		ServiceWorkerTemplate: noopServiceWorker,
+		LoadingLabel:          " ",
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+embedPrefix+"/web/", assets.Handler(embedPrefix))
+	goapp := http.StripPrefix(embedPrefix, page)
+	mux.HandleFunc("GET "+embedPrefix+widget.ThreadPath, func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		t, err := firstView(r.Context(), api, q.Get("site"), q.Get("article"))
+		if err != nil {
+			t = nil
+		}
+		r, release := widget.WithPrerender(r, t)
+		defer release()
+		// The page changes with every comment, while go-app answers If-None-Match with its build's ETag.
+		r.Header.Del("If-None-Match")
+		w.Header().Set("Content-Security-Policy", "frame-ancestors *")
+		goapp.ServeHTTP(w, r)
+	})
+	mux.Handle("GET "+embedPrefix+"/", goapp)
+	mux.HandleFunc("GET /embed.js", serveEmbedJS)
+	return mux
+}
+
+//go:embed static/embed.js
+var embedJS []byte
+
+var embedJSTag = fmt.Sprintf(`"%x"`, sha256.Sum256(embedJS))
+
+// serveEmbedJS serves the script site owners paste. Its URL cannot change, so browsers keep it an hour and
+// then revalidate it.
+func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("ETag", embedJSTag)
+	if r.Header.Get("If-None-Match") == embedJSTag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(embedJS)
+}
+
+// firstView reads the first view of a thread through the GraphQL API in-process, as a browser would over
+// HTTP: the same handler, the same response cache.
+func firstView(ctx context.Context, api http.Handler, site, article string) (*widget.Thread, error) {
+	body, err := json.Marshal(map[string]any{
+		"query":     widget.FirstViewQuery,
+		"variables": map[string]any{"site": site, "article": article},
+	})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/graphql", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	rec := &bufferedResponse{header: http.Header{}}
+	api.ServeHTTP(rec, req)
+	return widget.DecodeFirstView(rec.body.Bytes(), site, article)
+}
+
+// bufferedResponse is an in-memory http.ResponseWriter.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }

@@ -1,0 +1,180 @@
+package server_test
+
+import (
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/threadline/threadline/seed"
+	"github.com/threadline/threadline/server"
+	"github.com/threadline/threadline/widget"
+)
+
+func get(t *testing.T, url string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// TestThreadPageIsPrerendered checks the first HTML response of the thread page: the comments are in it as
+// markup, readable without JavaScript, with the JSON the WebAssembly starts from.
+func TestThreadPageIsPrerendered(t *testing.T) {
+	s := newTestServer(t)
+	resp, page := get(t, s.URL+"/embed/thread?site=demo&article=social-credit", nil)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if got := resp.Header.Get("Content-Security-Policy"); !strings.Contains(got, "frame-ancestors") {
+		t.Errorf("Content-Security-Policy %q does not say who may frame the page", got)
+	}
+	text := html.UnescapeString(page)
+	for _, want := range []string{
+		`data-source="prerender"`,
+		`<h2 class="tl-count">45 comments</h2>`,
+		"Lianne Abrahams",
+		"ИОСИФ Joseph Секейра Мендес Sequeira Mendes",
+		"Creeeeepy",
+		"<title>Comments on Social Credit: China's Digital Dystopia In The Making</title>",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, `class="tl-comment"`); n != 45 {
+		t.Errorf("%d comments as markup, want the 45 of the sample", n)
+	}
+	// Every script the page loads comes from Threadline itself.
+	for _, m := range regexp.MustCompile(`<script[^>]*src="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		if !strings.HasPrefix(m[1], "/embed/") {
+			t.Errorf("the page loads a script from %q", m[1])
+		}
+	}
+	seedJSON := regexp.MustCompile(`(?s)<div[^>]*id="tl-seed"[^>]*>(.*?)</div>`).FindStringSubmatch(page)
+	if seedJSON == nil {
+		t.Fatal("the page carries no seed for the WebAssembly")
+	}
+	var th widget.Thread
+	if err := json.Unmarshal([]byte(html.UnescapeString(seedJSON[1])), &th); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	if th.CommentCount != 45 || len(th.Comments.Items) != 45 || th.Comments.Items[2].Author != "Lianne Abrahams" {
+		t.Errorf("seed: %d comments, %d items", th.CommentCount, len(th.Comments.Items))
+	}
+}
+
+func TestThreadPageErrors(t *testing.T) {
+	s := newTestServer(t)
+	for _, tc := range []struct{ query, want string }{
+		{"site=demo&article=missing", "The comments could not be loaded."},
+		{"site=nowhere&article=social-credit", "The comments could not be loaded."},
+		{"", "The comments could not be loaded."},
+	} {
+		_, page := get(t, s.URL+"/embed/thread?"+tc.query, nil)
+		if !strings.Contains(page, tc.want) || strings.Contains(page, `class="tl-comment"`) {
+			t.Errorf("%q: the page does not say %q", tc.query, tc.want)
+		}
+	}
+}
+
+func TestEmbedScript(t *testing.T) {
+	s := newTestServer(t)
+	resp, js := get(t, s.URL+"/embed.js", nil)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if len(js) > 4096 {
+		t.Errorf("embed.js is %d bytes; it should stay a few KB", len(js))
+	}
+	for _, want := range []string{"e.origin !== origin", "e.source !== frame.contentWindow", "/embed/thread?", "threadline:resize"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("embed.js lacks %q", want)
+		}
+	}
+	again, _ := get(t, s.URL+"/embed.js", map[string]string{"If-None-Match": resp.Header.Get("ETag")})
+	if again.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation answered %d, want 304", again.StatusCode)
+	}
+}
+
+// TestWidgetAssets checks the assets the page links to: content-hashed URLs cached for a year, the WebAssembly
+// precompressed. `make test` builds the WebAssembly before the tests.
+func TestWidgetAssets(t *testing.T) {
+	s := newTestServer(t)
+	_, page := get(t, s.URL+"/embed/thread?site=demo&article=social-credit", nil)
+	css := regexp.MustCompile(`href="(/embed/web/thread\.[0-9a-f]{12}\.css)"`).FindStringSubmatch(page)
+	if css == nil {
+		t.Fatal("the page links no content-hashed stylesheet")
+	}
+	resp, _ := get(t, s.URL+css[1], nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("stylesheet: status %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	if resp, _ := get(t, s.URL+"/embed/web/thread.000000000000.css", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a stale hash answered %d, want 404", resp.StatusCode)
+	}
+
+	_, appJS := get(t, s.URL+"/embed/app.js", nil)
+	wasm := regexp.MustCompile(`/embed/web/app\.[0-9a-f]{12}\.wasm`).FindString(appJS)
+	if wasm == "" {
+		t.Fatal("app.js loads no content-hashed app.wasm: build it first with `make wasm` (make test does)")
+	}
+	for _, tc := range []struct{ accept, encoding string }{{"br, gzip", "br"}, {"gzip", "gzip"}, {"", ""}} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+wasm, nil)
+		req.Header.Set("Accept-Encoding", tc.accept)
+		resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != tc.encoding ||
+			resp.Header.Get("Content-Type") != "application/wasm" {
+			t.Errorf("Accept-Encoding %q: status %d, Content-Encoding %q, Content-Type %q", tc.accept, resp.StatusCode,
+				resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+func TestDemoPage(t *testing.T) {
+	s := newTestServer(t)
+	demo := httptest.NewServer(server.DemoPage(s.Svc, slog.New(slog.DiscardHandler), seed.SiteSlug, seed.ArticleKey, "8080"))
+	t.Cleanup(demo.Close)
+	resp, page := get(t, demo.URL+"/", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	text := html.UnescapeString(page)
+	for _, want := range []string{
+		"<h1>Social Credit: China's Digital Dystopia In The Making</h1>",
+		"Leave No Dark Corner",
+		`<div id="threadline"></div>`,
+		`<script src="http://127.0.0.1:8080/embed.js" data-site="demo" data-article="social-credit" async></script>`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo page lacks %q", want)
+		}
+	}
+	if resp, _ := get(t, demo.URL+"/other", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/other answered %d", resp.StatusCode)
+	}
+}

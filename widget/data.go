@@ -1,0 +1,143 @@
+package widget
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// FirstViewQuery is the GraphQL query of a thread's first view: the widget reads through the public API like
+// any other client, on the server (to prerender) and in the browser alike. It asks for the article's first
+// page of top-level comments, most liked first, each with its first replies.
+const FirstViewQuery = `query FirstView($site: String!, $article: String!, $order: CommentOrder) {
+  article(site: $site, key: $article) {
+    id title commentCount
+    comments(first: 50, orderBy: $order) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { ...comment replies(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { ...comment } } }
+    }
+  }
+}
+fragment comment on Comment {
+  id bodyHTML createdAt editedAt status depth likeCount replyCount author { id displayName }
+}`
+
+// Thread is what the widget shows of an article's discussion.
+type Thread struct {
+	Site         string `json:"site"`
+	Article      string `json:"article"`
+	ArticleID    string `json:"articleId"`
+	Title        string `json:"title"`
+	CommentCount int    `json:"commentCount"`
+	Comments     Page   `json:"comments"`
+}
+
+// Page is a page of comments and where the list goes on.
+type Page struct {
+	Total     int       `json:"total"`
+	HasNext   bool      `json:"hasNext"`
+	EndCursor string    `json:"endCursor,omitempty"`
+	Items     []Comment `json:"items"`
+}
+
+// Comment is one comment as the widget shows it.
+type Comment struct {
+	ID         string    `json:"id"`
+	Author     string    `json:"author,omitempty"` // "" when anonymous or deleted
+	BodyHTML   string    `json:"bodyHTML"`         // sanitized by the server
+	CreatedAt  time.Time `json:"createdAt"`
+	Edited     bool      `json:"edited,omitempty"`
+	Deleted    bool      `json:"deleted,omitempty"`
+	Depth      int       `json:"depth"`
+	LikeCount  int       `json:"likeCount"`
+	ReplyCount int       `json:"replyCount"`
+	Replies    *Page     `json:"replies,omitempty"`
+}
+
+// gqlComment is a comment as FirstViewQuery returns it.
+type gqlComment struct {
+	ID         string     `json:"id"`
+	BodyHTML   string     `json:"bodyHTML"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	EditedAt   *time.Time `json:"editedAt"`
+	Status     string     `json:"status"`
+	Depth      int        `json:"depth"`
+	LikeCount  int        `json:"likeCount"`
+	ReplyCount int        `json:"replyCount"`
+	Author     *struct {
+		DisplayName string `json:"displayName"`
+	} `json:"author"`
+	Replies *gqlPage `json:"replies"`
+}
+
+type gqlPage struct {
+	TotalCount int `json:"totalCount"`
+	PageInfo   struct {
+		HasNextPage bool    `json:"hasNextPage"`
+		EndCursor   *string `json:"endCursor"`
+	} `json:"pageInfo"`
+	Nodes []gqlComment `json:"nodes"`
+}
+
+// DecodeFirstView turns the response to FirstViewQuery into a Thread. It returns an error for a GraphQL error
+// or an article that does not exist.
+func DecodeFirstView(response []byte, site, article string) (*Thread, error) {
+	var resp struct {
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+		Data struct {
+			Article *struct {
+				ID           string  `json:"id"`
+				Title        string  `json:"title"`
+				CommentCount int     `json:"commentCount"`
+				Comments     gqlPage `json:"comments"`
+			} `json:"article"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(response, &resp); err != nil {
+		return nil, fmt.Errorf("decode the thread: %w", err)
+	}
+	if len(resp.Errors) > 0 {
+		return nil, fmt.Errorf("the thread could not be read: %s", resp.Errors[0].Message)
+	}
+	a := resp.Data.Article
+	if a == nil {
+		return nil, fmt.Errorf("there is no article %q on site %q", article, site)
+	}
+	return &Thread{
+		Site:         site,
+		Article:      article,
+		ArticleID:    a.ID,
+		Title:        a.Title,
+		CommentCount: a.CommentCount,
+		Comments:     *a.Comments.page(),
+	}, nil
+}
+
+func (p *gqlPage) page() *Page {
+	out := &Page{Total: p.TotalCount, HasNext: p.PageInfo.HasNextPage, Items: make([]Comment, len(p.Nodes))}
+	if p.PageInfo.EndCursor != nil {
+		out.EndCursor = *p.PageInfo.EndCursor
+	}
+	for i, n := range p.Nodes {
+		c := Comment{
+			ID:         n.ID,
+			BodyHTML:   n.BodyHTML,
+			CreatedAt:  n.CreatedAt,
+			Edited:     n.EditedAt != nil,
+			Deleted:    n.Status == "DELETED",
+			Depth:      n.Depth,
+			LikeCount:  n.LikeCount,
+			ReplyCount: n.ReplyCount,
+		}
+		if n.Author != nil {
+			c.Author = n.Author.DisplayName
+		}
+		if n.Replies != nil {
+			c.Replies = n.Replies.page()
+		}
+		out.Items[i] = c
+	}
+	return out
+}

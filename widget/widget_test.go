@@ -1,0 +1,93 @@
+package widget
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+func TestRelativeTime(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		ago  time.Duration
+		at   time.Time
+		want string
+	}{
+		{ago: 10 * time.Second, want: "just now"},
+		{ago: time.Minute, want: "1 minute ago"},
+		{ago: 59 * time.Minute, want: "59 minutes ago"},
+		{ago: 2 * time.Hour, want: "2 hours ago"},
+		{ago: 24 * time.Hour, want: "1 day ago"},
+		{ago: 29 * 24 * time.Hour, want: "29 days ago"},
+		{at: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC), want: "4 March"},
+		{at: time.Date(2021, 3, 4, 0, 0, 0, 0, time.UTC), want: "4 March 2021"},
+	} {
+		at := tc.at
+		if at.IsZero() {
+			at = now.Add(-tc.ago)
+		}
+		if got := relativeTime(at, now); got != tc.want {
+			t.Errorf("%v before: %q, want %q", now.Sub(at), got, tc.want)
+		}
+	}
+}
+
+func TestDecodeFirstView(t *testing.T) {
+	ok := `{"data":{"article":{"id":"QXJ0aWNsZTox","title":"T","commentCount":3,"comments":{"totalCount":2,
+	  "pageInfo":{"hasNextPage":true,"endCursor":"c"},"nodes":[
+	    {"id":"a","bodyHTML":"<p>x</p>","createdAt":"2026-11-25T10:00:00.000Z","editedAt":null,"status":"PUBLISHED",
+	     "depth":0,"likeCount":2,"replyCount":1,"author":{"displayName":"Ann"},
+	     "replies":{"totalCount":1,"pageInfo":{"hasNextPage":false,"endCursor":"r"},"nodes":[
+	       {"id":"b","bodyHTML":"","createdAt":"2026-11-25T10:01:00.000Z","editedAt":"2026-11-25T10:02:00.000Z",
+	        "status":"DELETED","depth":1,"likeCount":0,"replyCount":0,"author":null}]}}]}}}}`
+	th, err := DecodeFirstView([]byte(ok), "demo", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := th.Comments.Items[0]
+	if th.ArticleID != "QXJ0aWNsZTox" || !th.Comments.HasNext || c.Author != "Ann" || c.LikeCount != 2 || len(c.Replies.Items) != 1 {
+		t.Errorf("decoded %+v", th)
+	}
+	if r := c.Replies.Items[0]; !r.Deleted || !r.Edited || r.Author != "" || r.Depth != 1 {
+		t.Errorf("reply %+v", r)
+	}
+	for name, body := range map[string]string{
+		"not JSON":       `<html>`,
+		"GraphQL error":  `{"errors":[{"message":"boom"}],"data":null}`,
+		"no such thread": `{"data":{"article":null}}`,
+	} {
+		if _, err := DecodeFirstView([]byte(body), "demo", "k"); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestThreadViewRenders renders the component as the WebAssembly does, from a thread: comments in order, nested
+// replies, anonymous and deleted authors, the rendered bodies.
+func TestThreadViewRenders(t *testing.T) {
+	e := app.NewTestEngine()
+	at := time.Now().Add(-3 * time.Hour)
+	v := &ThreadView{client: true, thread: &Thread{CommentCount: 4, Comments: Page{Total: 3, HasNext: true, Items: []Comment{
+		{ID: "a", Author: "Ann", BodyHTML: "<p>first</p>", CreatedAt: at, LikeCount: 1,
+			Replies: &Page{Total: 1, Items: []Comment{{ID: "b", Deleted: true, CreatedAt: at, Depth: 1}}}},
+		{ID: "c", BodyHTML: "<p>second</p>", CreatedAt: at},
+	}}}}
+	if err := e.Load(v); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	html := app.HTMLString(v)
+	for _, want := range []string{
+		`data-source="client"`, "4 comments", `id="comment-a"`, "Ann", "<p>first</p>", "3 hours ago",
+		`id="comment-b"`, "Deleted", "deleted by its author", `id="comment-c"`, "Anonymous", "1 more comment",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("rendered HTML lacks %q", want)
+		}
+	}
+	if strings.Contains(html, seedID) {
+		t.Error("the client rendered the seed, which only the server writes")
+	}
+}
