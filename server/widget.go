@@ -122,7 +122,7 @@ func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
 // HTTP: the same handler, the same response cache.
 func firstView(ctx context.Context, api http.Handler, site, article string) (*widget.Thread, error) {
 	body, err := json.Marshal(map[string]any{
-		"query":     widget.FirstViewQuery,
+		"query":     widget.PageQuery,
 		"variables": map[string]any{"site": site, "article": article},
 	})
 	if err != nil {
@@ -135,7 +135,7 @@ func firstView(ctx context.Context, api http.Handler, site, article string) (*wi
 	req.Header.Set("Content-Type", "application/json")
 	rec := &bufferedResponse{header: http.Header{}}
 	api.ServeHTTP(rec, req)
-	return widget.DecodeFirstView(rec.body.Bytes(), site, article)
+	return widget.DecodeThread(rec.body.Bytes(), site, article)
 }
 
 // bufferedResponse is an in-memory http.ResponseWriter.

@@ -6,20 +6,34 @@ import (
 	"time"
 )
 
-// FirstViewQuery is the GraphQL query of a thread's first view: the widget reads through the public API like
-// any other client, on the server (to prerender) and in the browser alike. It asks for the article's first
-// page of top-level comments, most liked first, each with its first replies.
-const FirstViewQuery = `query FirstView($site: String!, $article: String!, $order: CommentOrder) {
+// PageQuery reads a page of an article's top-level comments, each with its first replies; without a cursor,
+// sorted by likes, it is the thread's first view. The widget reads through the public GraphQL API like any
+// other client, on the server (to prerender) and in the browser alike, always with this one query text.
+const PageQuery = `query Page($site: String!, $article: String!, $order: CommentOrder, $after: String) {
   article(site: $site, key: $article) {
     id title commentCount
-    comments(first: 50, orderBy: $order) {
+    comments(first: 20, orderBy: $order, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
-      nodes { ...comment replies(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { ...comment } } }
+      nodes { ...comment replies(first: 3) { ...replies } }
     }
   }
 }
 fragment comment on Comment {
   id bodyHTML createdAt editedAt status depth likeCount replyCount author { id displayName }
+}
+fragment replies on CommentConnection {
+  totalCount pageInfo { hasNextPage endCursor } nodes { ...comment replies(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { ...comment } } }
+}`
+
+// RepliesQuery reads the next page of a comment's replies.
+const RepliesQuery = `query Replies($id: ID!, $after: String) {
+  node(id: $id) { ... on Comment { replies(first: 20, after: $after) { ...replies } } }
+}
+fragment comment on Comment {
+  id bodyHTML createdAt editedAt status depth likeCount replyCount author { id displayName }
+}
+fragment replies on CommentConnection {
+  totalCount pageInfo { hasNextPage endCursor } nodes { ...comment replies(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { ...comment } } }
 }`
 
 // Thread is what the widget shows of an article's discussion.
@@ -79,13 +93,10 @@ type gqlPage struct {
 	Nodes []gqlComment `json:"nodes"`
 }
 
-// DecodeFirstView turns the response to FirstViewQuery into a Thread. It returns an error for a GraphQL error
-// or an article that does not exist.
-func DecodeFirstView(response []byte, site, article string) (*Thread, error) {
+// DecodeThread turns the response to PageQuery into a Thread. It returns an error for a GraphQL error or an
+// article that does not exist.
+func DecodeThread(response []byte, site, article string) (*Thread, error) {
 	var resp struct {
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
 		Data struct {
 			Article *struct {
 				ID           string  `json:"id"`
@@ -95,11 +106,8 @@ func DecodeFirstView(response []byte, site, article string) (*Thread, error) {
 			} `json:"article"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(response, &resp); err != nil {
-		return nil, fmt.Errorf("decode the thread: %w", err)
-	}
-	if len(resp.Errors) > 0 {
-		return nil, fmt.Errorf("the thread could not be read: %s", resp.Errors[0].Message)
+	if err := decode(response, &resp); err != nil {
+		return nil, err
 	}
 	a := resp.Data.Article
 	if a == nil {
@@ -113,6 +121,40 @@ func DecodeFirstView(response []byte, site, article string) (*Thread, error) {
 		CommentCount: a.CommentCount,
 		Comments:     *a.Comments.page(),
 	}, nil
+}
+
+// DecodeReplies turns the response to RepliesQuery into a page of replies.
+func DecodeReplies(response []byte) (*Page, error) {
+	var resp struct {
+		Data struct {
+			Node *struct {
+				Replies gqlPage `json:"replies"`
+			} `json:"node"`
+		} `json:"data"`
+	}
+	if err := decode(response, &resp); err != nil {
+		return nil, err
+	}
+	if resp.Data.Node == nil {
+		return nil, fmt.Errorf("the comment is gone")
+	}
+	return resp.Data.Node.Replies.page(), nil
+}
+
+// decode reads a GraphQL response into v, or returns its first error.
+func decode(response []byte, v any) error {
+	var errs struct {
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(response, &errs); err != nil {
+		return fmt.Errorf("the server's answer could not be read")
+	}
+	if len(errs.Errors) > 0 {
+		return fmt.Errorf("%s", errs.Errors[0].Message)
+	}
+	return json.Unmarshal(response, v)
 }
 
 func (p *gqlPage) page() *Page {

@@ -35,9 +35,13 @@ const seedID = "tl-seed"
 // ThreadView is the thread page's root component.
 type ThreadView struct {
 	app.Compo
-	thread *Thread
-	err    string
-	client bool // rendered by the WebAssembly, not prerendered
+	thread    *Thread
+	err       string
+	client    bool            // rendered by the WebAssembly, not prerendered
+	order     string          // TOP, NEWEST or OLDEST
+	busy      string          // what is loading: "order", "more", or a comment ID whose replies load
+	problem   string          // the last failure, shown where it happened
+	collapsed map[string]bool // comment IDs whose replies are hidden
 }
 
 // OnInit runs on both sides; in the browser it reads the thread the server wrote into the page, before go-app
@@ -90,14 +94,23 @@ func (v *ThreadView) Render() app.UI {
 	t := v.thread
 	now := time.Now()
 	return root.Body(
-		app.H2().Class("tl-count").Text(countLabel(t.CommentCount)),
-		app.Ol().Class("tl-list").Aria("label", "Comments").Body(
+		app.Div().Class("tl-head").Body(
+			app.H2().Class("tl-count").Text(countLabel(t.CommentCount)),
+			v.sortButtons(),
+		),
+		app.Div().Class("tl-live").Attr("role", "status").Aria("live", "polite").Text(v.liveMessage()),
+		app.If(v.problem != "" && v.busy == "", func() app.UI {
+			return app.P().Class("tl-problem").Attr("role", "alert").Text(v.problem)
+		}),
+		app.Ol().Class("tl-list").Aria("label", "Comments").Aria("busy", v.busy == "order").Body(
 			app.Range(t.Comments.Items).Slice(func(i int) app.UI {
-				return commentView(&t.Comments.Items[i], now)
+				return v.commentView(&t.Comments.Items[i], now)
 			}),
 		),
 		app.If(t.Comments.HasNext, func() app.UI {
-			return app.P().Class("tl-more").Text(moreLabel(t.Comments.Total - len(t.Comments.Items)))
+			label := "Show " + moreLabel(t.Comments.Total-len(t.Comments.Items))
+			return app.Button().Class("tl-more").ID("tl-more").Disabled(!v.client || v.busy != "").
+				OnClick(v.loadMore).Text(label)
 		}),
 		app.If(!v.client, func() app.UI {
 			seed, _ := json.Marshal(t)
@@ -106,8 +119,127 @@ func (v *ThreadView) Render() app.UI {
 	)
 }
 
+// orders are the sort orders offered, in the order of their buttons.
+var orders = []struct{ value, label string }{{"TOP", "Top"}, {"NEWEST", "Newest"}, {"OLDEST", "Oldest"}}
+
+func (v *ThreadView) currentOrder() string {
+	if v.order == "" {
+		return "TOP"
+	}
+	return v.order
+}
+
+func (v *ThreadView) sortButtons() app.UI {
+	return app.Div().Class("tl-sort").Attr("role", "group").Aria("label", "Sort comments").Body(
+		app.Range(orders).Slice(func(i int) app.UI {
+			o := orders[i]
+			return app.Button().
+				Class("tl-sort-btn").
+				DataSet("order", o.value).
+				Aria("pressed", v.currentOrder() == o.value).
+				Disabled(!v.client || v.busy != "").
+				OnClick(func(ctx app.Context, e app.Event) { v.sortBy(ctx, o.value) }).
+				Text(o.label)
+		}),
+	)
+}
+
+func (v *ThreadView) liveMessage() string {
+	switch v.busy {
+	case "":
+		return ""
+	case "order", "more":
+		return "Loading comments…"
+	}
+	return "Loading replies…"
+}
+
+// sortBy reloads the thread's first page in another order.
+func (v *ThreadView) sortBy(ctx app.Context, order string) {
+	if order == v.currentOrder() || v.busy != "" {
+		return
+	}
+	v.busy, v.problem = "order", ""
+	t := v.thread
+	ctx.Async(func() {
+		resp, err := post(PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order})
+		var next *Thread
+		if err == nil {
+			next, err = DecodeThread(resp, t.Site, t.Article)
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			v.busy = ""
+			if err != nil {
+				v.problem = "The comments could not be sorted: " + err.Error()
+				return
+			}
+			v.thread, v.order = next, order
+		})
+	})
+}
+
+// loadMore appends the next page of top-level comments.
+func (v *ThreadView) loadMore(ctx app.Context, e app.Event) {
+	if v.busy != "" {
+		return
+	}
+	v.busy, v.problem = "more", ""
+	t := v.thread
+	order, after := v.currentOrder(), t.Comments.EndCursor
+	ctx.Async(func() {
+		resp, err := post(PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order, "after": after})
+		var next *Thread
+		if err == nil {
+			next, err = DecodeThread(resp, t.Site, t.Article)
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			v.busy = ""
+			if err != nil {
+				v.problem = "More comments could not be loaded: " + err.Error()
+				return
+			}
+			t.CommentCount = next.CommentCount
+			t.Comments.Items = append(t.Comments.Items, next.Comments.Items...)
+			t.Comments.Total, t.Comments.HasNext, t.Comments.EndCursor = next.Comments.Total, next.Comments.HasNext, next.Comments.EndCursor
+		})
+	})
+}
+
+// loadReplies appends the next page of a comment's replies.
+func (v *ThreadView) loadReplies(ctx app.Context, c *Comment) {
+	if v.busy != "" || c.Replies == nil {
+		return
+	}
+	v.busy, v.problem = c.ID, ""
+	id, after := c.ID, c.Replies.EndCursor
+	ctx.Async(func() {
+		resp, err := post(RepliesQuery, map[string]any{"id": id, "after": after})
+		var next *Page
+		if err == nil {
+			next, err = DecodeReplies(resp)
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			v.busy = ""
+			if err != nil {
+				v.problem = "More replies could not be loaded: " + err.Error()
+				return
+			}
+			c.Replies.Items = append(c.Replies.Items, next.Items...)
+			c.Replies.Total, c.Replies.HasNext, c.Replies.EndCursor = next.Total, next.HasNext, next.EndCursor
+		})
+	})
+}
+
+// toggle collapses or expands the replies under a comment.
+func (v *ThreadView) toggle(id string) {
+	if v.collapsed == nil {
+		v.collapsed = map[string]bool{}
+	}
+	v.collapsed[id] = !v.collapsed[id]
+}
+
 // commentView draws a comment and its replies.
-func commentView(c *Comment, now time.Time) app.UI {
+func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
 	author := c.Author
 	if author == "" {
 		author = "Anonymous"
@@ -115,6 +247,9 @@ func commentView(c *Comment, now time.Time) app.UI {
 	if c.Deleted {
 		author = "Deleted"
 	}
+	hasReplies := c.Replies != nil && len(c.Replies.Items) > 0
+	collapsed := v.collapsed[c.ID]
+	repliesID := "replies-" + c.ID
 	return app.Li().ID("comment-"+c.ID).Class("tl-comment").DataSet("depth", c.Depth).Body(
 		app.Article().Class("tl-card").Body(
 			app.Header().Class("tl-meta").Body(
@@ -134,17 +269,30 @@ func commentView(c *Comment, now time.Time) app.UI {
 			}),
 			app.Footer().Class("tl-actions").Body(
 				app.Span().Class("tl-likes").Aria("label", likesLabel(c.LikeCount)).Text("♥ "+itoa(c.LikeCount)),
+				app.If(hasReplies, func() app.UI {
+					label := "Hide replies"
+					if collapsed {
+						label = "Show " + plural(c.ReplyCount, "reply", "replies")
+					}
+					return app.Button().Class("tl-toggle").
+						Aria("expanded", !collapsed).Aria("controls", repliesID).
+						Disabled(!v.client).
+						OnClick(func(ctx app.Context, e app.Event) { v.toggle(c.ID) }).
+						Text(label)
+				}),
 			),
 		),
-		app.If(c.Replies != nil && len(c.Replies.Items) > 0, func() app.UI {
-			return app.Ol().Class("tl-replies").Aria("label", "Replies").Body(
+		app.If(hasReplies && !collapsed, func() app.UI {
+			return app.Ol().ID(repliesID).Class("tl-replies").Aria("label", "Replies").Body(
 				app.Range(c.Replies.Items).Slice(func(i int) app.UI {
-					return commentView(&c.Replies.Items[i], now)
+					return v.commentView(&c.Replies.Items[i], now)
 				}),
 			)
 		}),
-		app.If(c.Replies != nil && c.Replies.HasNext, func() app.UI {
-			return app.P().Class("tl-more").Text(moreRepliesLabel(c.ReplyCount - len(c.Replies.Items)))
+		app.If(!collapsed && c.Replies != nil && c.Replies.HasNext, func() app.UI {
+			return app.Button().Class("tl-more tl-more-replies").Disabled(!v.client || v.busy != "").
+				OnClick(func(ctx app.Context, e app.Event) { v.loadReplies(ctx, c) }).
+				Text("Show " + moreRepliesLabel(c.Replies.Total-len(c.Replies.Items)))
 		}),
 	)
 }

@@ -34,7 +34,7 @@ func TestRelativeTime(t *testing.T) {
 	}
 }
 
-func TestDecodeFirstView(t *testing.T) {
+func TestDecodeThread(t *testing.T) {
 	ok := `{"data":{"article":{"id":"QXJ0aWNsZTox","title":"T","commentCount":3,"comments":{"totalCount":2,
 	  "pageInfo":{"hasNextPage":true,"endCursor":"c"},"nodes":[
 	    {"id":"a","bodyHTML":"<p>x</p>","createdAt":"2026-11-25T10:00:00.000Z","editedAt":null,"status":"PUBLISHED",
@@ -42,7 +42,7 @@ func TestDecodeFirstView(t *testing.T) {
 	     "replies":{"totalCount":1,"pageInfo":{"hasNextPage":false,"endCursor":"r"},"nodes":[
 	       {"id":"b","bodyHTML":"","createdAt":"2026-11-25T10:01:00.000Z","editedAt":"2026-11-25T10:02:00.000Z",
 	        "status":"DELETED","depth":1,"likeCount":0,"replyCount":0,"author":null}]}}]}}}}`
-	th, err := DecodeFirstView([]byte(ok), "demo", "k")
+	th, err := DecodeThread([]byte(ok), "demo", "k")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestDecodeFirstView(t *testing.T) {
 		"GraphQL error":  `{"errors":[{"message":"boom"}],"data":null}`,
 		"no such thread": `{"data":{"article":null}}`,
 	} {
-		if _, err := DecodeFirstView([]byte(body), "demo", "k"); err == nil {
+		if _, err := DecodeThread([]byte(body), "demo", "k"); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}

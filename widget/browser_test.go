@@ -1,0 +1,207 @@
+package widget_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/threadline/threadline/seed"
+	"github.com/threadline/threadline/server"
+	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/thread"
+	"github.com/threadline/threadline/widget/assets"
+)
+
+// site is a running Threadline with the sample thread, and a publisher's page on another origin embedding it.
+type site struct {
+	api, demo string
+	svc       *thread.Service
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	if !assets.HasWasm() {
+		t.Fatal("the widget's WebAssembly is not built: run `make wasm` (make test does)")
+	}
+	ctx := context.Background()
+	_, svc := storetest.Open(t)
+	if _, err := seed.Load(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := httptest.NewServer(server.New(svc, server.Options{Log: log}))
+	t.Cleanup(api.Close)
+	_, port, _ := net.SplitHostPort(api.Listener.Addr().String())
+	demo := httptest.NewServer(server.DemoPage(svc, log, seed.SiteSlug, seed.ArticleKey, port))
+	t.Cleanup(demo.Close)
+	return &site{api: api.URL, demo: demo.URL, svc: svc}
+}
+
+func (s *site) threadURL() string {
+	return s.api + "/embed/thread?site=demo&article=social-credit"
+}
+
+// newBrowser starts a headless Debian Chromium with a fresh profile.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("the browser tests need Debian's chromium package (.ci/run installs it)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// run runs a browser action and returns its result, failing the test on an error.
+func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// takenOver waits until the WebAssembly has replaced the prerendered thread.
+var takenOver = chromedp.Poll[bool](`document.querySelector('#threadline[data-source="client"]') !== null`,
+	chromedp.WithPollingTimeout(30*time.Second))
+
+const firstBody = `document.querySelector('.tl-list > .tl-comment .tl-body').textContent`
+const commentCount = `document.querySelectorAll('.tl-list > .tl-comment').length`
+
+func TestReadableWithoutJavaScript(t *testing.T) {
+	s := newSite(t)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	count := run(t, ctx, chromedp.Text(chromedp.CSS(".tl-count")))
+	body := run(t, ctx, chromedp.Evaluate[string](firstBody))
+	n := run(t, ctx, chromedp.Evaluate[int](commentCount))
+	if count != "45 comments" || !strings.HasPrefix(body, "It’s a spiritual war") || n != 20 {
+		t.Errorf("without JavaScript: %q, %d comments shown, first %.30q", count, n, body)
+	}
+}
+
+func TestSortLoadMoreAndCollapse(t *testing.T) {
+	s := newSite(t)
+	// A reply under the first comment, to collapse.
+	ctx := context.Background()
+	reader, _, err := s.svc.CreateReader(ctx, "demo", "Replier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := s.svc.TopLevelComments(ctx, 1, thread.PageRequest{Order: thread.OrderOldest, First: 1})
+	if err != nil || len(top.Comments) != 1 {
+		t.Fatalf("first comment: %v", err)
+	}
+	if _, err := s.svc.AddComment(thread.WithViewer(ctx, reader), thread.NewComment{
+		ArticleID: top.Comments[0].ArticleID, ParentID: top.Comments[0].ID, Body: "A reply to collapse",
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+
+	for _, tc := range []struct{ order, first string }{
+		{"NEWEST", "quite progressive, the Chinese society"},
+		{"OLDEST", "It’s a spiritual war"},
+		{"TOP", "It’s a spiritual war"}, // no likes in the sample: oldest first
+	} {
+		if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`.tl-sort-btn[data-order="`+tc.order+`"]`))); err != nil {
+			t.Fatal(err)
+		}
+		got := run(t, b, chromedp.Poll[string](
+			`document.querySelector('.tl-sort-btn[data-order="`+tc.order+`"][aria-pressed="true"]') && !document.querySelector('.tl-sort-btn:disabled') ? `+firstBody+` : ""`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+		if !strings.HasPrefix(got, tc.first) {
+			t.Errorf("%s: first comment %.40q, want %q", tc.order, got, tc.first)
+		}
+	}
+
+	// Load more until every top-level comment of the sample is on the page.
+	for range 5 {
+		more := run(t, b, chromedp.Evaluate[bool](`document.querySelector('#tl-more') !== null`))
+		if !more {
+			break
+		}
+		before := run(t, b, chromedp.Evaluate[int](commentCount))
+		if err := chromedp.Do(b, chromedp.Click(chromedp.ID("tl-more"))); err != nil {
+			t.Fatal(err)
+		}
+		run(t, b, chromedp.Poll[bool](commentCount+` > `+strconv.Itoa(before), chromedp.WithPollingTimeout(10*time.Second)))
+	}
+	if n := run(t, b, chromedp.Evaluate[int](commentCount)); n != 45 {
+		t.Errorf("after loading more: %d comments, want 45", n)
+	}
+
+	// Collapse and expand the first comment's replies.
+	const replies = `document.querySelectorAll('.tl-list > .tl-comment:first-child .tl-replies .tl-comment').length`
+	if n := run(t, b, chromedp.Evaluate[int](replies)); n != 1 {
+		t.Fatalf("the first comment shows %d replies, want 1", n)
+	}
+	toggle := chromedp.CSS(`.tl-list > .tl-comment:first-child .tl-toggle`)
+	if err := chromedp.Do(b, chromedp.Click(toggle)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](replies+` === 0`, chromedp.WithPollingTimeout(5*time.Second)))
+	expanded := run(t, b, chromedp.AttributeValue(toggle, "aria-expanded"))
+	if expanded.Value != "false" {
+		t.Errorf("collapsed toggle has aria-expanded=%q", expanded.Value)
+	}
+	if err := chromedp.Do(b, chromedp.Click(toggle)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](replies+` === 1`, chromedp.WithPollingTimeout(5*time.Second)))
+}
+
+// TestEmbedResizesAndIgnoresForeignMessages loads the publisher's page: embed.js puts the thread in an iframe
+// on the Threadline origin and sizes it from the frame's messages, and only from them.
+func TestEmbedResizesAndIgnoresForeignMessages(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(s.demo+"/")); err != nil {
+		t.Fatal(err)
+	}
+	const height = `document.querySelector('#threadline iframe').getBoundingClientRect().height`
+	h := run(t, b, chromedp.Poll[float64](height+` > 2000 ? `+height+` : 0`, chromedp.WithPollingTimeout(30*time.Second)))
+	src := run(t, b, chromedp.Evaluate[string](`document.querySelector('#threadline iframe').src`))
+	if !strings.HasPrefix(src, s.api+"/embed/thread?") {
+		t.Errorf("iframe src %q is not on the Threadline origin", src)
+	}
+	// A message from the page itself (or any origin but Threadline's) must not move the frame.
+	run(t, b, chromedp.Evaluate[bool](`window.postMessage({type: "threadline:resize", height: 17}, "*"), true`))
+	if err := chromedp.Do(b, chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if after := run(t, b, chromedp.Evaluate[float64](height)); after != h {
+		t.Errorf("a foreign message resized the frame from %v to %v", h, after)
+	}
+}
