@@ -61,8 +61,12 @@ func TestThreadPageIsPrerendered(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
-	if n := strings.Count(page, `class="tl-comment"`); n != 45 {
-		t.Errorf("%d comments as markup, want the 45 of the sample", n)
+	// The first page: 20 of the sample's 45 top-level comments, and the way to the rest.
+	if n := strings.Count(page, `class="tl-comment"`); n != 20 {
+		t.Errorf("%d comments as markup, want the first page of 20", n)
+	}
+	if !strings.Contains(page, "Show 25 more comments") {
+		t.Error("the page does not offer the 25 comments after the first page")
 	}
 	// Every script the page loads comes from Threadline itself.
 	for _, m := range regexp.MustCompile(`<script[^>]*src="([^"]+)"`).FindAllStringSubmatch(page, -1) {
@@ -78,7 +82,7 @@ func TestThreadPageIsPrerendered(t *testing.T) {
 	if err := json.Unmarshal([]byte(html.UnescapeString(seedJSON[1])), &th); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	if th.CommentCount != 45 || len(th.Comments.Items) != 45 || th.Comments.Items[2].Author != "Lianne Abrahams" {
+	if th.CommentCount != 45 || len(th.Comments.Items) != 20 || th.Comments.Items[2].Author != "Lianne Abrahams" || !th.Comments.HasNext {
 		t.Errorf("seed: %d comments, %d items", th.CommentCount, len(th.Comments.Items))
 	}
 }
