@@ -205,3 +205,74 @@ func TestEmbedResizesAndIgnoresForeignMessages(t *testing.T) {
 		t.Errorf("a foreign message resized the frame from %v to %v", h, after)
 	}
 }
+
+// TestReplyAndLikeSurviveAReload signs a new reader in through the widget (a name, nothing else), posts a
+// reply under the second comment and likes the first, then reloads: the reply is in place, the like counts
+// once and shows as the reader's.
+func TestReplyAndLikeSurviveAReload(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+
+	const second = `.tl-list > .tl-comment:nth-child(2)`
+	const reply = "Replying *from the widget*, with Markdown."
+	if err := chromedp.Do(b,
+		chromedp.Click(chromedp.CSS(second+` .tl-actions button:nth-of-type(2)`)), // Reply
+		chromedp.WaitVisible(chromedp.CSS(second+` .tl-composer .tl-name`)),
+		chromedp.SendKeys(chromedp.CSS(second+` .tl-composer .tl-name`), "Widget Reader"),
+		chromedp.SendKeys(chromedp.CSS(second+` .tl-composer .tl-text`), reply),
+		chromedp.Click(chromedp.CSS(second+` .tl-composer .tl-send`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	const replyHTML = second + ` .tl-replies .tl-comment .tl-body`
+	got := run(t, b, chromedp.Poll[string](`(document.querySelector('`+replyHTML+`') || {}).innerHTML || ""`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if got != "<p>Replying <em>from the widget</em>, with Markdown.</p>" {
+		t.Errorf("the reply shows as %q", got)
+	}
+
+	const first = `.tl-list > .tl-comment:first-child .tl-like`
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(first))); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`document.querySelector('`+first+`').getAttribute('aria-pressed') === 'true'`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	// The like is on the server before the reload.
+	for deadline := time.Now().Add(5 * time.Second); s.likesOfFirst(t) != 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the like did not reach the server: %d likes", s.likesOfFirst(t))
+		}
+	}
+
+	if err := chromedp.Do(b, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	author := run(t, b, chromedp.Poll[string](`(document.querySelector('`+second+` .tl-replies .tl-author') || {}).textContent || ""`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if author != "Widget Reader" {
+		t.Errorf("after a reload the reply's author is %q", author)
+	}
+	pressed := run(t, b, chromedp.Poll[string](`document.querySelector('`+first+`').getAttribute('aria-pressed') === 'true' ? document.querySelector('`+first+`').textContent : ""`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if pressed != "♥ 1" {
+		t.Errorf("after a reload the liked comment shows %q, want ♥ 1 and pressed", pressed)
+	}
+	if n := s.likesOfFirst(t); n != 1 {
+		t.Errorf("the server counts %d likes, want 1", n)
+	}
+}
+
+// likesOfFirst returns the like count of the sample's first comment.
+func (s *site) likesOfFirst(t *testing.T) int {
+	t.Helper()
+	page, err := s.svc.TopLevelComments(context.Background(), 1, thread.PageRequest{Order: thread.OrderOldest, First: 1})
+	if err != nil || len(page.Comments) != 1 {
+		t.Fatalf("first comment: %v", err)
+	}
+	return page.Comments[0].LikeCount
+}

@@ -10,16 +10,16 @@ import (
 // post sends a GraphQL request to the API on the page's own origin through the browser's fetch, and returns
 // the response body. It blocks: call it from ctx.Async, never from the UI goroutine. (fetch, unlike net/http,
 // costs the WebAssembly nothing in size.)
-func post(query string, vars map[string]any) ([]byte, error) {
+func post(token, query string, vars map[string]any) ([]byte, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return nil, err
 	}
-	opts := map[string]any{
-		"method":  "POST",
-		"headers": map[string]any{"Content-Type": "application/json", "Accept": "application/json"},
-		"body":    string(body),
+	headers := map[string]any{"Content-Type": "application/json", "Accept": "application/json"}
+	if token != "" {
+		headers["Authorization"] = "Bearer " + token
 	}
+	opts := map[string]any{"method": "POST", "headers": headers, "body": string(body)}
 	resp, err := await(app.Window().Call("fetch", "/graphql", opts))
 	if err != nil {
 		return nil, errors.New("the server could not be reached; check your connection")

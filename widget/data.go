@@ -36,6 +36,30 @@ fragment replies on CommentConnection {
   totalCount pageInfo { hasNextPage endCursor } nodes { ...comment replies(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { ...comment } } }
 }`
 
+// commentFragment is what the widget reads of every comment.
+const commentFragment = `fragment comment on Comment {
+  id bodyHTML createdAt editedAt status depth likeCount replyCount author { id displayName }
+}`
+
+// The mutations the widget sends, and the query of the viewer's own state of the comments on the page.
+const (
+	createReaderMutation = `mutation($site: String!, $name: String!) {
+  createReader(input: {site: $site, displayName: $name}) { token reader { displayName } } }`
+	addCommentMutation = `mutation($article: ID!, $parent: ID, $body: String!) {
+  addComment(input: {articleId: $article, parentId: $parent, body: $body}) { comment { ...comment } } }
+` + commentFragment
+	editCommentMutation = `mutation($id: ID!, $body: String!) {
+  editComment(input: {commentId: $id, body: $body}) { comment { ...comment } } }
+` + commentFragment
+	deleteCommentMutation = `mutation($id: ID!) {
+  deleteComment(input: {commentId: $id}) { comment { ...comment } } }
+` + commentFragment
+	likeMutation   = `mutation($id: ID!) { likeComment(input: {commentId: $id}) { comment { likeCount } } }`
+	unlikeMutation = `mutation($id: ID!) { unlikeComment(input: {commentId: $id}) { comment { likeCount } } }`
+	bodyQuery      = `query($id: ID!) { node(id: $id) { ... on Comment { body } } }`
+	viewerQuery    = `query($ids: [ID!]!) { viewer { displayName } nodes(ids: $ids) { ... on Comment { id viewerHasLiked viewerCanEdit } } }`
+)
+
 // Thread is what the widget shows of an article's discussion.
 type Thread struct {
 	Site         string `json:"site"`
@@ -62,6 +86,7 @@ type Comment struct {
 	CreatedAt  time.Time `json:"createdAt"`
 	Edited     bool      `json:"edited,omitempty"`
 	Deleted    bool      `json:"deleted,omitempty"`
+	Gone       bool      `json:"-"` // deleted by the reader on this page, with nothing left to show
 	Depth      int       `json:"depth"`
 	LikeCount  int       `json:"likeCount"`
 	ReplyCount int       `json:"replyCount"`

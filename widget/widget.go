@@ -42,6 +42,18 @@ type ThreadView struct {
 	busy      string          // what is loading: "order", "more", or a comment ID whose replies load
 	problem   string          // the last failure, shown where it happened
 	collapsed map[string]bool // comment IDs whose replies are hidden
+
+	hostURL  string            // the embedding page, for permalinks
+	token    string            // the reader's token on this site; "" until they choose a name
+	name     string            // the reader's display name
+	liked    map[string]bool   // comments the reader likes
+	own      map[string]bool   // comments the reader may edit or delete
+	compose  string            // the open composer besides the top one: "reply:ID" or "edit:ID"
+	drafts   map[string]string // what the reader typed, per composer; kept when sending fails
+	nameText string            // the display name being typed
+	sending  string            // the composer whose text is being sent
+	failed   map[string]string // per composer or comment: why the last attempt failed
+	announce string            // what the live region says
 }
 
 // OnInit runs on both sides; in the browser it reads the thread the server wrote into the page, before go-app
@@ -99,6 +111,7 @@ func (v *ThreadView) Render() app.UI {
 			v.sortButtons(),
 		),
 		app.Div().Class("tl-live").Attr("role", "status").Aria("live", "polite").Text(v.liveMessage()),
+		app.If(v.client, func() app.UI { return v.composer("top", "Join the discussion", "Post comment") }),
 		app.If(v.problem != "" && v.busy == "", func() app.UI {
 			return app.P().Class("tl-problem").Attr("role", "alert").Text(v.problem)
 		}),
@@ -147,7 +160,7 @@ func (v *ThreadView) sortButtons() app.UI {
 func (v *ThreadView) liveMessage() string {
 	switch v.busy {
 	case "":
-		return ""
+		return v.announce
 	case "order", "more":
 		return "Loading comments…"
 	}
@@ -162,7 +175,7 @@ func (v *ThreadView) sortBy(ctx app.Context, order string) {
 	v.busy, v.problem = "order", ""
 	t := v.thread
 	ctx.Async(func() {
-		resp, err := post(PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order})
+		resp, err := post("", PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order})
 		var next *Thread
 		if err == nil {
 			next, err = DecodeThread(resp, t.Site, t.Article)
@@ -187,7 +200,7 @@ func (v *ThreadView) loadMore(ctx app.Context, e app.Event) {
 	t := v.thread
 	order, after := v.currentOrder(), t.Comments.EndCursor
 	ctx.Async(func() {
-		resp, err := post(PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order, "after": after})
+		resp, err := post("", PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order, "after": after})
 		var next *Thread
 		if err == nil {
 			next, err = DecodeThread(resp, t.Site, t.Article)
@@ -213,7 +226,7 @@ func (v *ThreadView) loadReplies(ctx app.Context, c *Comment) {
 	v.busy, v.problem = c.ID, ""
 	id, after := c.ID, c.Replies.EndCursor
 	ctx.Async(func() {
-		resp, err := post(RepliesQuery, map[string]any{"id": id, "after": after})
+		resp, err := post("", RepliesQuery, map[string]any{"id": id, "after": after})
 		var next *Page
 		if err == nil {
 			next, err = DecodeReplies(resp)
@@ -240,6 +253,9 @@ func (v *ThreadView) toggle(id string) {
 
 // commentView draws a comment and its replies.
 func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
+	if c.Gone {
+		return app.Text("")
+	}
 	author := c.Author
 	if author == "" {
 		author = "Anonymous"
@@ -267,8 +283,30 @@ func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
 			}).Else(func() app.UI {
 				return app.Raw(`<div class="tl-body">` + c.BodyHTML + `</div>`)
 			}),
+			app.If(v.compose == "edit:"+c.ID, func() app.UI {
+				return v.composer("edit:"+c.ID, "Edit your comment", "Save")
+			}),
 			app.Footer().Class("tl-actions").Body(
-				app.Span().Class("tl-likes").Aria("label", likesLabel(c.LikeCount)).Text("♥ "+itoa(c.LikeCount)),
+				v.likeButton(c),
+				app.If(v.client && !c.Deleted, func() app.UI {
+					return app.Button().Class("tl-act").Aria("expanded", v.compose == "reply:"+c.ID).
+						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("reply:" + c.ID) }).
+						Text("Reply")
+				}),
+				app.If(v.client && v.own[c.ID] && !c.Deleted, func() app.UI {
+					return app.Button().Class("tl-act").
+						OnClick(func(ctx app.Context, e app.Event) { v.startEdit(ctx, c) }).
+						Text("Edit")
+				}),
+				app.If(v.client && v.own[c.ID] && !c.Deleted, func() app.UI {
+					return app.Button().Class("tl-act").
+						OnClick(func(ctx app.Context, e app.Event) { v.remove(ctx, c) }).
+						Text("Delete")
+				}),
+				app.If(v.hostURL != "", func() app.UI {
+					return app.A().Class("tl-act tl-link").Href(v.hostURL+"#comment-"+c.ID).Target("_top").
+						Aria("label", "Link to this comment").Text("Link")
+				}),
 				app.If(hasReplies, func() app.UI {
 					label := "Hide replies"
 					if collapsed {
@@ -282,6 +320,12 @@ func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
 				}),
 			),
 		),
+		app.If(v.failed[c.ID] != "", func() app.UI {
+			return app.P().Class("tl-problem").Attr("role", "alert").Text(v.failed[c.ID])
+		}),
+		app.If(v.compose == "reply:"+c.ID, func() app.UI {
+			return v.composer("reply:"+c.ID, "Reply to "+author, "Post reply")
+		}),
 		app.If(hasReplies && !collapsed, func() app.UI {
 			return app.Ol().ID(repliesID).Class("tl-replies").Aria("label", "Replies").Body(
 				app.Range(c.Replies.Items).Slice(func(i int) app.UI {

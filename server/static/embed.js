@@ -42,8 +42,12 @@
   window.addEventListener("message", function (e) {
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
     var m = e.data;
-    if (m && m.type === "threadline:resize" && typeof m.height === "number" && m.height > 0 && m.height < 1e6) {
+    if (!m || typeof m !== "object") return;
+    if (m.type === "threadline:resize" && typeof m.height === "number" && m.height > 0 && m.height < 1e6) {
       frame.style.height = Math.ceil(m.height) + "px";
+    } else if (m.type === "threadline:scroll" && typeof m.top === "number") {
+      // A permalinked comment: bring it into view on the embedding page.
+      window.scrollTo({ top: frame.getBoundingClientRect().top + window.scrollY + m.top - 80, behavior: "smooth" });
     }
   });
 })();
