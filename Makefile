@@ -6,6 +6,7 @@ ADDR    ?= :8080
 DEMO_ADDR ?= :8081
 DB      ?= threadline.db
 AUDIT   := tools/graphql-http-audit
+AXE     := tools/axe
 FUZZTIME ?= 20s
 
 .PHONY: run build wasm test lint generate bench loadtest fuzz clean
@@ -26,11 +27,15 @@ wasm:
 	$(GO) run ./tools/precompress $(WASM)
 
 ## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server)
-test: lint wasm $(AUDIT)/node_modules
+test: lint wasm $(AUDIT)/node_modules $(AXE)/node_modules
 	$(GO) test -count=1 ./...
 
 $(AUDIT)/node_modules: $(AUDIT)/package-lock.json
 	npm ci --prefix $(AUDIT) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(AXE)/node_modules: $(AXE)/package-lock.json
+	npm ci --prefix $(AXE) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## lint: gofmt, go vet and staticcheck must all be clean

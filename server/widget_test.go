@@ -51,7 +51,7 @@ func TestThreadPageIsPrerendered(t *testing.T) {
 	text := html.UnescapeString(page)
 	for _, want := range []string{
 		`data-source="prerender"`,
-		`<h2 class="tl-count">45 comments</h2>`,
+		`<h1 class="tl-count">45 comments</h1>`,
 		"Lianne Abrahams",
 		"ИОСИФ Joseph Секейра Мендес Sequeira Mendes",
 		"Creeeeepy",

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,4 +277,65 @@ func (s *site) likesOfFirst(t *testing.T) int {
 		t.Fatalf("first comment: %v", err)
 	}
 	return page.Comments[0].LikeCount
+}
+
+// TestAccessibility runs axe-core on the thread page, before and after the WebAssembly takes over, light and
+// dark, and with a reply composer open: no serious or critical violation.
+func TestAccessibility(t *testing.T) {
+	axe, err := os.ReadFile(filepath.Join("..", "tools", "axe", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatalf("axe-core is missing: run `make test` (or `npm ci --prefix tools/axe`): %v", err)
+	}
+	s := newSite(t)
+	b := newBrowser(t)
+	check := func(name string) {
+		t.Helper()
+		run(t, b, chromedp.Evaluate[bool](string(axe)+";true"))
+		type violation struct {
+			ID, Impact, Help string
+			Nodes            []struct{ Target []string }
+		}
+		found := run(t, b, chromedp.Evaluate[[]violation](
+			`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.filter(v => v.impact === "serious" || v.impact === "critical"))`,
+			chromedp.EvalAwaitPromise))
+		for _, v := range found {
+			t.Errorf("%s: %s (%s): %s, at %v", name, v.ID, v.Impact, v.Help, v.Nodes)
+		}
+	}
+	for _, theme := range []string{"light", "dark"} {
+		if err := chromedp.Do(b, chromedp.Navigate(s.threadURL()+"&theme="+theme)); err != nil {
+			t.Fatal(err)
+		}
+		check(theme + ", prerendered")
+		run(t, b, takenOver)
+		check(theme + ", after the takeover")
+	}
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`.tl-list > .tl-comment:first-child .tl-actions button:nth-of-type(2)`))); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`document.querySelector('.tl-list .tl-composer') !== null`, chromedp.WithPollingTimeout(5*time.Second)))
+	check("reply composer open")
+}
+
+// TestPermalinkOpensAtItsComment opens the publisher's page at a comment's permalink: the widget marks the
+// comment, and the page scrolls to it.
+func TestPermalinkOpensAtItsComment(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	const target = "Q29tbWVudDoxNQ" // the sample's 15th comment, on the first page
+	if err := chromedp.Do(b, chromedp.EmulateViewport(1024, 768), chromedp.Navigate(s.demo+"/#comment-"+target)); err != nil {
+		t.Fatal(err)
+	}
+	src := run(t, b, chromedp.Poll[string](`(document.querySelector('#threadline iframe') || {}).src || ""`, chromedp.WithPollingTimeout(10*time.Second)))
+	if !strings.HasSuffix(src, "#comment-"+target) {
+		t.Fatalf("the iframe was not given the permalink: %q", src)
+	}
+	// The page scrolls so that the comment, deep in the thread, is in view.
+	run(t, b, chromedp.Poll[bool](`window.scrollY > 1500`, chromedp.WithPollingTimeout(30*time.Second)))
+
+	// In the frame itself, the comment is marked.
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL()+"#comment-"+target)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`document.querySelector('#comment-`+target+`.tl-target') !== null`, chromedp.WithPollingTimeout(30*time.Second)))
 }

@@ -13,8 +13,7 @@ const maxBody = 10000
 // OnMount runs in the browser once the widget has taken over: it finds the reader's token, asks the API for
 // the reader's own state of the comments on the page, and goes to the comment a permalink names.
 func (v *ThreadView) OnMount(ctx app.Context) {
-	q := app.Window().URL().Query()
-	v.hostURL = q.Get("url")
+	v.hostURL = app.Window().URL().Query().Get("url")
 	if v.thread == nil {
 		return
 	}
@@ -128,7 +127,7 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 			app.If(v.token == "", func() app.UI {
 				return app.Div().Class("tl-field").Body(
 					app.Label().For(id+"-name").Text("Your name"),
-					app.Input().ID(id+"-name").Class("tl-name").Type("text").MaxLength(50).Required(true).
+					app.Input().ID(id+"-name").Class("tl-name").Type("text").MaxLength(50).Required(true).Disabled(!v.client).
 						Attr("autocomplete", "nickname").Value(v.nameText).
 						OnInput(func(ctx app.Context, e app.Event) { v.nameText = ctx.JSSrc().Get("value").String() }),
 				)
@@ -137,7 +136,7 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 			}),
 			app.Div().Class("tl-field").Body(
 				app.Label().For(id+"-body").Text(title),
-				app.Textarea().ID(id+"-body").Class("tl-text").Rows(3).Required(true).
+				app.Textarea().ID(id+"-body").Class("tl-text").Rows(3).Required(true).Disabled(!v.client).
 					Aria("describedby", id+"-count").
 					Text(draft).
 					OnInput(func(ctx app.Context, e app.Event) {
@@ -153,7 +152,7 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 					return app.Button().Type("button").Class("tl-act").
 						OnClick(func(ctx app.Context, e app.Event) { v.compose = "" }).Text("Cancel")
 				}),
-				app.Button().Type("submit").Class("tl-send").Disabled(busy).Text(action),
+				app.Button().Type("submit").Class("tl-send").Disabled(busy || !v.client).Text(action),
 			),
 			app.If(v.failed[key] != "", func() app.UI {
 				return app.P().Class("tl-problem").Attr("role", "alert").Text(v.failed[key])
@@ -349,11 +348,12 @@ func (v *ThreadView) remove(ctx app.Context, c *Comment) {
 
 // likeButton draws the like count, a toggle once the widget runs.
 func (v *ThreadView) likeButton(c *Comment) app.UI {
-	if !v.client || c.Deleted {
+	if c.Deleted {
 		return app.Span().Class("tl-likes").Aria("label", likesLabel(c.LikeCount)).Text("♥ " + itoa(c.LikeCount))
 	}
 	liked := v.liked[c.ID]
 	return app.Button().Class("tl-act tl-like").Aria("pressed", liked).Aria("label", "Like, "+likesLabel(c.LikeCount)).
+		Disabled(!v.client).
 		OnClick(func(ctx app.Context, e app.Event) { v.toggleLike(ctx, c) }).
 		Text("♥ " + itoa(c.LikeCount))
 }

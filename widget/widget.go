@@ -75,7 +75,9 @@ func (v *ThreadView) OnInit() {
 
 // OnPreRender takes the thread the server loaded for this request (see WithPrerender).
 func (v *ThreadView) OnPreRender(ctx app.Context) {
-	t, found := takePrerender(ctx.Page().URL().Query().Get(prerenderParam))
+	q := ctx.Page().URL().Query()
+	v.hostURL = q.Get("url")
+	t, found := takePrerender(q.Get(prerenderParam))
 	switch {
 	case !found:
 		v.err = "This page needs a site and an article."
@@ -107,11 +109,12 @@ func (v *ThreadView) Render() app.UI {
 	now := time.Now()
 	return root.Body(
 		app.Div().Class("tl-head").Body(
-			app.H2().Class("tl-count").Text(countLabel(t.CommentCount)),
+			app.H1().Class("tl-count").Text(countLabel(t.CommentCount)),
 			v.sortButtons(),
 		),
 		app.Div().Class("tl-live").Attr("role", "status").Aria("live", "polite").Text(v.liveMessage()),
-		app.If(v.client, func() app.UI { return v.composer("top", "Join the discussion", "Post comment") }),
+		// Drawn on the server too, disabled until the WebAssembly runs, so that the takeover moves nothing.
+		v.composer("top", "Join the discussion", "Post comment"),
 		app.If(v.problem != "" && v.busy == "", func() app.UI {
 			return app.P().Class("tl-problem").Attr("role", "alert").Text(v.problem)
 		}),
@@ -288,8 +291,8 @@ func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
 			}),
 			app.Footer().Class("tl-actions").Body(
 				v.likeButton(c),
-				app.If(v.client && !c.Deleted, func() app.UI {
-					return app.Button().Class("tl-act").Aria("expanded", v.compose == "reply:"+c.ID).
+				app.If(!c.Deleted, func() app.UI {
+					return app.Button().Class("tl-act").Aria("expanded", v.compose == "reply:"+c.ID).Disabled(!v.client).
 						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("reply:" + c.ID) }).
 						Text("Reply")
 				}),
