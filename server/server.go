@@ -45,7 +45,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, cache.middleware(authenticate(svc, withLoaders(svc, api)))))))
 	// The widget reads as an anonymous client of the same API, through the same cache.
-	widgets := widgetHandler(cache.middleware(withLoaders(svc, api)))
+	widgets := widgetHandler(svc, cache.middleware(withLoaders(svc, api)))
 	mux.Handle("GET "+embedPrefix+"/", widgets)
 	mux.Handle("GET /embed.js", widgets)
 	mux.Handle("GET /{$}", ide.Page())

@@ -12,6 +12,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/widget"
 	"github.com/threadline/threadline/widget/assets"
 )
@@ -61,7 +62,7 @@ const frameScript = `<script>
 
 // widgetHandler serves the thread page (/embed/thread), prerendered with the first view read through api,
 // and the widget's assets.
-func widgetHandler(api http.Handler) http.Handler {
+func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
 	widget.Register()
 	page := &app.Handler{
 		Name:                  "Threadline",
@@ -90,7 +91,7 @@ func widgetHandler(api http.Handler) http.Handler {
 		defer release()
 		// The page changes with every comment, while go-app answers If-None-Match with its build's ETag.
 		r.Header.Del("If-None-Match")
-		w.Header().Set("Content-Security-Policy", "frame-ancestors *")
+		w.Header().Set("Content-Security-Policy", frameAncestors(r.Context(), svc, q.Get("site")))
 		goapp.ServeHTTP(w, r)
 	})
 	mux.Handle("GET "+embedPrefix+"/", goapp)
@@ -116,6 +117,22 @@ func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(embedJS)
+}
+
+// frameAncestors is the policy that lets only the site's own pages embed its threads.
+func frameAncestors(ctx context.Context, svc *thread.Service, slug string) string {
+	var allowed []string
+	if site, err := svc.Site(ctx, slug); err == nil {
+		for _, origin := range site.FrameAncestors {
+			if thread.ValidFrameAncestor(origin) { // what cannot be an origin never reaches the header
+				allowed = append(allowed, origin)
+			}
+		}
+	}
+	if len(allowed) == 0 {
+		return "frame-ancestors 'none'"
+	}
+	return "frame-ancestors " + strings.Join(allowed, " ")
 }
 
 // firstView reads the first view of a thread through the GraphQL API in-process, as a browser would over

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"html"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
+	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/widget"
 )
 
@@ -84,6 +86,25 @@ func TestThreadPageIsPrerendered(t *testing.T) {
 	}
 	if th.CommentCount != 45 || len(th.Comments.Items) != 20 || th.Comments.Items[2].Author != "Lianne Abrahams" || !th.Comments.HasNext {
 		t.Errorf("seed: %d comments, %d items", th.CommentCount, len(th.Comments.Items))
+	}
+}
+
+// TestFrameAncestors checks who may embed a site's threads: the demo anyone, another site only its origins.
+func TestFrameAncestors(t *testing.T) {
+	s := newTestServer(t)
+	blog := &thread.Site{Slug: "blog", Name: "Blog", FrameAncestors: []string{"https://blog.example", "bad; script-src *"}}
+	if err := s.DB.CreateSite(context.Background(), blog); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ site, want string }{
+		{"demo", "frame-ancestors *"},
+		{"blog", "frame-ancestors https://blog.example"},
+		{"nowhere", "frame-ancestors 'none'"},
+	} {
+		resp, _ := get(t, s.URL+"/embed/thread?article=x&site="+tc.site, nil)
+		if got := resp.Header.Get("Content-Security-Policy"); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.site, got, tc.want)
+		}
 	}
 }
 

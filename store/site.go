@@ -3,18 +3,24 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/threadline/threadline/thread"
 )
 
-const siteColumns = "id, slug, name, created_at"
+const siteColumns = "id, slug, name, frame_ancestors, created_at"
 
 func scanSite(row interface{ Scan(...any) error }) (*thread.Site, error) {
 	var s thread.Site
 	var created int64
-	if err := row.Scan(&s.ID, &s.Slug, &s.Name, &created); err != nil {
+	var ancestors string
+	if err := row.Scan(&s.ID, &s.Slug, &s.Name, &ancestors, &created); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(ancestors), &s.FrameAncestors); err != nil {
+		return nil, fmt.Errorf("site %d: frame ancestors: %w", s.ID, err)
 	}
 	s.CreatedAt = time.UnixMilli(created).UTC()
 	return &s, nil
@@ -33,9 +39,16 @@ func (db *DB) SitesByID(ctx context.Context, ids []int64) (map[int64]*thread.Sit
 
 // CreateSite inserts a site and sets its ID.
 func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
+	ancestors, err := json.Marshal(s.FrameAncestors)
+	if err != nil {
+		return err
+	}
+	if s.FrameAncestors == nil {
+		ancestors = []byte("[]")
+	}
 	return db.inTx(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO sites (slug, name, created_at) VALUES (?, ?, ?)",
-			s.Slug, s.Name, s.CreatedAt.UnixMilli())
+		res, err := tx.ExecContext(ctx, "INSERT INTO sites (slug, name, frame_ancestors, created_at) VALUES (?, ?, ?, ?)",
+			s.Slug, s.Name, string(ancestors), s.CreatedAt.UnixMilli())
 		if err != nil {
 			return conflict(err, "a site with this slug exists")
 		}

@@ -361,7 +361,7 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	if ErrorCode(err) != CodeNotFound {
 		return site, err
 	}
-	site = &Site{Slug: slug, Name: name, CreatedAt: s.now()}
+	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, CreatedAt: s.now()}
 	if err := s.store.CreateSite(ctx, site); err != nil {
 		return nil, err
 	}

@@ -7,10 +7,13 @@ import "time"
 
 // Site is a publisher: the owner of articles and of the readers who comment on them.
 type Site struct {
-	ID        int64
-	Slug      string
-	Name      string
-	CreatedAt time.Time
+	ID   int64
+	Slug string
+	Name string
+	// FrameAncestors are the origins whose pages may embed the site's threads ("https://blog.example"); "*"
+	// allows any. None allows none.
+	FrameAncestors []string
+	CreatedAt      time.Time
 }
 
 // Article is a page of a site that has a discussion.

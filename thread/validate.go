@@ -54,6 +54,27 @@ func ValidateDisplayName(name string) (string, error) {
 	return name, nil
 }
 
+// ValidFrameAncestor reports whether origin may stand in a site's list of embedding origins: "*", or an
+// http(s) origin with no path ("https://blog.example", "http://localhost:8081").
+func ValidFrameAncestor(origin string) bool {
+	if origin == "*" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(origin, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(origin, "http://")
+	}
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':' || r == '[' || r == ']') {
+			return false
+		}
+	}
+	return true
+}
+
 // Visible reports whether readers see c in lists: published comments, and placeholders of deleted ones.
 func (c *Comment) Visible() bool {
 	return c.Status == StatusPublished || c.Status == StatusDeleted

@@ -73,6 +73,26 @@ func TestErrorMessagesHideInternals(t *testing.T) {
 	}
 }
 
+func TestValidFrameAncestor(t *testing.T) {
+	for origin, want := range map[string]bool{
+		"*":                               true,
+		"https://blog.example":            true,
+		"http://localhost:8081":           true,
+		"https://[::1]:8443":              true,
+		"https://":                        false,
+		"blog.example":                    false,
+		"https://blog.example/a":          false,
+		"javascript:alert(1)":             false,
+		"https://a.example; script-src *": false,
+		"'self'":                          false,
+		"":                                false,
+	} {
+		if got := ValidFrameAncestor(origin); got != want {
+			t.Errorf("ValidFrameAncestor(%q) = %v", origin, got)
+		}
+	}
+}
+
 type errFake string
 
 func (e errFake) Error() string { return string(e) }

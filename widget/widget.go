@@ -120,7 +120,7 @@ func (v *ThreadView) Render() app.UI {
 		}),
 		app.Ol().Class("tl-list").Aria("label", "Comments").Aria("busy", v.busy == "order").Body(
 			app.Range(t.Comments.Items).Slice(func(i int) app.UI {
-				return v.commentView(&t.Comments.Items[i], now)
+				return v.commentView(&t.Comments.Items[i], "", now)
 			}),
 		),
 		app.If(t.Comments.HasNext, func() app.UI {
@@ -254,8 +254,11 @@ func (v *ThreadView) toggle(id string) {
 	v.collapsed[id] = !v.collapsed[id]
 }
 
-// commentView draws a comment and its replies.
-func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
+// flatDepth is the depth from which replies stop moving right (see thread.css) and say whom they answer.
+const flatDepth = 4
+
+// commentView draws a comment and its replies; parent is the name of the author it answers.
+func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.UI {
 	if c.Gone {
 		return app.Text("")
 	}
@@ -280,6 +283,9 @@ func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
 					Title(c.CreatedAt.UTC().Format("2 January 2006, 15:04 UTC")).
 					Text(relativeTime(c.CreatedAt, now)),
 				app.If(c.Edited, func() app.UI { return app.Span().Class("tl-edited").Text(" · edited") }),
+				app.If(c.Depth >= flatDepth, func() app.UI {
+					return app.Span().Class("tl-replying").Text(" · replying to " + parent)
+				}),
 			),
 			app.If(c.Deleted, func() app.UI {
 				return app.P().Class("tl-body tl-deleted").Text("This comment was deleted by its author.")
@@ -332,7 +338,7 @@ func (v *ThreadView) commentView(c *Comment, now time.Time) app.UI {
 		app.If(hasReplies && !collapsed, func() app.UI {
 			return app.Ol().ID(repliesID).Class("tl-replies").Aria("label", "Replies").Body(
 				app.Range(c.Replies.Items).Slice(func(i int) app.UI {
-					return v.commentView(&c.Replies.Items[i], now)
+					return v.commentView(&c.Replies.Items[i], author, now)
 				}),
 			)
 		}),

@@ -69,9 +69,11 @@ func TestDecodeThread(t *testing.T) {
 func TestThreadViewRenders(t *testing.T) {
 	e := app.NewTestEngine()
 	at := time.Now().Add(-3 * time.Hour)
-	v := &ThreadView{client: true, thread: &Thread{CommentCount: 4, Comments: Page{Total: 3, HasNext: true, Items: []Comment{
+	v := &ThreadView{client: true, thread: &Thread{CommentCount: 6, Comments: Page{Total: 4, HasNext: true, Items: []Comment{
 		{ID: "a", Author: "Ann", BodyHTML: "<p>first</p>", CreatedAt: at, LikeCount: 1,
 			Replies: &Page{Total: 1, Items: []Comment{{ID: "b", Deleted: true, CreatedAt: at, Depth: 1}}}},
+		{ID: "d", Author: "Dee", BodyHTML: "<p>deep</p>", CreatedAt: at, Depth: 3, Replies: &Page{Total: 1, Items: []Comment{
+			{ID: "e", Author: "Eve", BodyHTML: "<p>deeper</p>", CreatedAt: at, Depth: 4}}}},
 		{ID: "c", BodyHTML: "<p>second</p>", CreatedAt: at},
 	}}}}
 	if err := e.Load(v); err != nil {
@@ -80,7 +82,7 @@ func TestThreadViewRenders(t *testing.T) {
 	e.ConsumeAll()
 	html := app.HTMLString(v)
 	for _, want := range []string{
-		`data-source="client"`, "4 comments", `id="comment-a"`, "Ann", "<p>first</p>", "3 hours ago",
+		`data-source="client"`, "6 comments", "replying to Dee", `id="comment-a"`, "Ann", "<p>first</p>", "3 hours ago",
 		`id="comment-b"`, "Deleted", "deleted by its author", `id="comment-c"`, "Anonymous", "1 more comment",
 	} {
 		if !strings.Contains(html, want) {
