@@ -9,7 +9,7 @@ AUDIT   := tools/graphql-http-audit
 AXE     := tools/axe
 FUZZTIME ?= 20s
 
-.PHONY: run build wasm test lint generate bench loadtest fuzz clean
+.PHONY: run build wasm test lint generate bench loadtest widgetperf fuzz clean
 
 ## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
 run: build
@@ -58,6 +58,10 @@ COMMENTS ?= 1000
 loadtest: build
 	@command -v hey >/dev/null || { echo "loadtest needs hey: apt-get install hey"; exit 1; }
 	$(GO) run ./tools/loadtest -bin $(BIN) -comments $(COMMENTS)
+
+## widgetperf: the thread page in headless Chromium, cold and warm: time to the first comment and to interactive
+widgetperf: build
+	$(GO) run ./tools/widgetperf -bin $(BIN)
 
 ## fuzz: run each fuzz target for $(FUZZTIME): thread text, Markdown, cursors, global IDs
 fuzz:
