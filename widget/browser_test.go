@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/threadline/threadline/seed"
@@ -338,4 +339,86 @@ func TestPermalinkOpensAtItsComment(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, b, chromedp.Poll[bool](`document.querySelector('#comment-`+target+`.tl-target') !== null`, chromedp.WithPollingTimeout(30*time.Second)))
+}
+
+// TestTakeoverMovesNothing compares where the first comment is before and after the WebAssembly replaces the
+// prerendered page: a reader must not see the thread jump.
+func TestTakeoverMovesNothing(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	const record = `document.addEventListener("DOMContentLoaded", () => {
+	  window.__before = document.querySelector(".tl-list > .tl-comment").getBoundingClientRect().top; });`
+	if _, err := chromedp.Call(b, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: record}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	moved := run(t, b, chromedp.Evaluate[float64](`document.querySelector(".tl-list > .tl-comment").getBoundingClientRect().top - window.__before`))
+	if moved != 0 {
+		t.Errorf("the first comment moved %v px when the WebAssembly took over", moved)
+	}
+}
+
+// TestComposerKeepsTextAndOwnCommentsCanBeEditedAndDeleted: a refused post keeps what was typed and says why
+// next to it; then the reader posts, edits and deletes their comment.
+func TestComposerKeepsTextAndOwnCommentsCanBeEditedAndDeleted(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	const top = `#tl-compose-top`
+	// No name yet: the post is refused before it leaves, and the text stays.
+	if err := chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS(top+` .tl-text`), "My first comment"),
+		chromedp.Click(chromedp.CSS(top+` .tl-send`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	alert := run(t, b, chromedp.Poll[string](`(document.querySelector('`+top+` [role="alert"]') || {}).textContent || ""`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	if !strings.Contains(alert, "name") {
+		t.Errorf("the refusal says %q", alert)
+	}
+	if text := run(t, b, chromedp.Evaluate[string](`document.querySelector('`+top+` .tl-text').value`)); text != "My first comment" {
+		t.Errorf("the composer lost the text: %q", text)
+	}
+	// With a name, it is posted and shown first.
+	if err := chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS(top+` .tl-name`), "Editor"),
+		chromedp.Click(chromedp.CSS(top+` .tl-send`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	const mine = `.tl-list > .tl-comment:first-child`
+	run(t, b, chromedp.Poll[bool](`(document.querySelector('`+mine+` .tl-body') || {}).textContent === "My first comment"`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	// Edit: the composer opens with the Markdown, the change shows, marked as edited.
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(mine+` .tl-actions button:nth-of-type(3)`))); err != nil {
+		t.Fatal(err)
+	}
+	const edit = mine + ` .tl-composer .tl-text`
+	run(t, b, chromedp.Poll[bool](`(document.querySelector('`+edit+`') || {}).value === "My first comment"`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	if err := chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS(edit), ", **edited**"),
+		chromedp.Click(chromedp.CSS(mine+` .tl-composer .tl-send`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`(document.querySelector('`+mine+` .tl-body') || {}).innerHTML === "<p>My first comment, <strong>edited</strong></p>" && document.querySelector('`+mine+` .tl-edited') !== null`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	// Delete, confirmed: it leaves the page, and the count goes back to 45.
+	run(t, b, chromedp.Evaluate[bool](`window.confirm = () => true; true`))
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(mine+` .tl-actions button:nth-of-type(4)`))); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`document.querySelector('.tl-count').textContent === "45 comments" && !document.body.textContent.includes("My first comment")`,
+		chromedp.WithPollingTimeout(10*time.Second)))
 }

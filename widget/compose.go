@@ -118,7 +118,8 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 	draft := v.drafts[key]
 	count := utf8.RuneCountInString(draft)
 	busy := v.sending == key
-	return app.Form().Class("tl-composer").ID(id).Aria("label", title).
+	// The widget checks the form itself (novalidate) so that every refusal reads the same, next to the form.
+	return app.Form().Class("tl-composer").ID(id).Aria("label", title).Attr("novalidate", true).
 		OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
 			v.submit(ctx, key)
