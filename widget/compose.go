@@ -20,8 +20,30 @@ func (v *ThreadView) OnMount(ctx app.Context) {
 	v.token = storedToken(v.thread.Site)
 	v.refreshViewer(ctx)
 	if id, ok := strings.CutPrefix(app.Window().Get("location").Get("hash").String(), "#comment-"); ok {
-		ctx.Defer(func(ctx app.Context) { goToComment(id) })
+		v.seeking = id
+		v.seek(ctx)
 	}
+}
+
+// maxSeekPages bounds how many pages a permalink loads to find its comment.
+const maxSeekPages = 10
+
+// seek goes to the permalinked comment once it is on the page, loading further pages of comments until it is,
+// within maxSeekPages.
+func (v *ThreadView) seek(ctx app.Context) {
+	id := v.seeking
+	if find(v.thread.Comments.Items, id) != nil {
+		v.seeking = ""
+		ctx.Defer(func(ctx app.Context) { goToComment(id) })
+		return
+	}
+	v.seekPages++
+	if !v.thread.Comments.HasNext || v.seekPages > maxSeekPages {
+		v.seeking = ""
+		v.announce = "The linked comment is not in this thread any more."
+		return
+	}
+	v.loadMore(ctx, app.Event{})
 }
 
 // goToComment scrolls to a comment and marks it, and asks the embedding page to bring it into view.

@@ -10,6 +10,7 @@ package widget
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,17 +44,19 @@ type ThreadView struct {
 	problem   string          // the last failure, shown where it happened
 	collapsed map[string]bool // comment IDs whose replies are hidden
 
-	hostURL  string            // the embedding page, for permalinks
-	token    string            // the reader's token on this site; "" until they choose a name
-	name     string            // the reader's display name
-	liked    map[string]bool   // comments the reader likes
-	own      map[string]bool   // comments the reader may edit or delete
-	compose  string            // the open composer besides the top one: "reply:ID" or "edit:ID"
-	drafts   map[string]string // what the reader typed, per composer; kept when sending fails
-	nameText string            // the display name being typed
-	sending  string            // the composer whose text is being sent
-	failed   map[string]string // per composer or comment: why the last attempt failed
-	announce string            // what the live region says
+	hostURL   string            // the embedding page, for permalinks
+	token     string            // the reader's token on this site; "" until they choose a name
+	name      string            // the reader's display name
+	liked     map[string]bool   // comments the reader likes
+	own       map[string]bool   // comments the reader may edit or delete
+	compose   string            // the open composer besides the top one: "reply:ID" or "edit:ID"
+	drafts    map[string]string // what the reader typed, per composer; kept when sending fails
+	nameText  string            // the display name being typed
+	sending   string            // the composer whose text is being sent
+	failed    map[string]string // per composer or comment: why the last attempt failed
+	announce  string            // what the live region says
+	seeking   string            // a permalinked comment not on the page yet
+	seekPages int               // pages loaded to find it
 }
 
 // OnInit runs on both sides; in the browser it reads the thread the server wrote into the page, before go-app
@@ -190,6 +193,8 @@ func (v *ThreadView) sortBy(ctx app.Context, order string) {
 				return
 			}
 			v.thread, v.order = next, order
+			v.announce = "Comments sorted: " + strings.ToLower(order) + " first."
+			v.refreshViewer(ctx)
 		})
 	})
 }
@@ -217,6 +222,11 @@ func (v *ThreadView) loadMore(ctx app.Context, e app.Event) {
 			t.CommentCount = next.CommentCount
 			t.Comments.Items = append(t.Comments.Items, next.Comments.Items...)
 			t.Comments.Total, t.Comments.HasNext, t.Comments.EndCursor = next.Comments.Total, next.Comments.HasNext, next.Comments.EndCursor
+			v.announce = plural(len(next.Comments.Items), "more comment", "more comments") + " shown."
+			v.refreshViewer(ctx)
+			if v.seeking != "" {
+				v.seek(ctx)
+			}
 		})
 	})
 }
@@ -242,6 +252,8 @@ func (v *ThreadView) loadReplies(ctx app.Context, c *Comment) {
 			}
 			c.Replies.Items = append(c.Replies.Items, next.Items...)
 			c.Replies.Total, c.Replies.HasNext, c.Replies.EndCursor = next.Total, next.HasNext, next.EndCursor
+			v.announce = plural(len(next.Items), "more reply", "more replies") + " shown."
+			v.refreshViewer(ctx)
 		})
 	})
 }
