@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -83,7 +84,15 @@ func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
 	goapp := http.StripPrefix(embedPrefix, page)
 	mux.HandleFunc("GET "+embedPrefix+widget.ThreadPath, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		t, err := firstView(r.Context(), api, q.Get("site"), q.Get("article"))
+		site, article := q.Get("site"), q.Get("article")
+		t, err := firstView(r.Context(), api, site, article)
+		if err != nil && site != "" && article != "" {
+			// A page's first embed creates its article, if the site lets that page embed its threads; a refusal
+			// shows as the page's "could not be loaded".
+			if _, err = svc.EmbedArticle(r.Context(), site, article, q.Get("title"), q.Get("url"), embeddingOrigin(r)); err == nil {
+				t, err = firstView(r.Context(), api, site, article)
+			}
+		}
 		if err != nil {
 			t = nil
 		}
@@ -117,6 +126,17 @@ func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(embedJS)
+}
+
+// embeddingOrigin is the origin of the page that embeds the thread page: from the Referer browsers send with
+// the iframe's request, or from the url the embedding script passed when a referrer policy withheld it.
+func embeddingOrigin(r *http.Request) string {
+	for _, raw := range []string{r.Header.Get("Referer"), r.URL.Query().Get("url")} {
+		if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			return u.Scheme + "://" + u.Host
+		}
+	}
+	return ""
 }
 
 // frameAncestors is the policy that lets only the site's own pages embed its threads.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -111,7 +112,7 @@ func TestFrameAncestors(t *testing.T) {
 func TestThreadPageErrors(t *testing.T) {
 	s := newTestServer(t)
 	for _, tc := range []struct{ query, want string }{
-		{"site=demo&article=missing", "The comments could not be loaded."},
+		{"site=demo", "The comments could not be loaded."},
 		{"site=nowhere&article=social-credit", "The comments could not be loaded."},
 		{"", "The comments could not be loaded."},
 	} {
@@ -201,5 +202,52 @@ func TestDemoPage(t *testing.T) {
 	}
 	if resp, _ := get(t, demo.URL+"/other", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/other answered %d", resp.StatusCode)
+	}
+}
+
+// TestFirstEmbedCreatesTheArticle: a page that embeds a new key gets its thread, on a site that lets that page
+// embed; a page elsewhere does not create one.
+func TestFirstEmbedCreatesTheArticle(t *testing.T) {
+	s := newTestServer(t)
+	blog := &thread.Site{Slug: "blog", Name: "Blog", FrameAncestors: []string{"https://blog.example"}}
+	if err := s.DB.CreateSite(context.Background(), blog); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, query, referer string
+		created              bool
+		title, url           string
+	}{
+		{"open site", "site=demo&article=new-post&title=A+new++post&url=https://news.example/new-post", "https://news.example/", true, "A new post", "https://news.example/new-post"},
+		{"title defaults to the key", "site=demo&article=untitled", "", true, "untitled", ""},
+		{"unlinkable url dropped", "site=demo&article=js&url=javascript:alert(1)", "", true, "js", ""},
+		{"allowed origin", "site=blog&article=hello&url=https://blog.example/hello", "https://blog.example/hello", true, "hello", "https://blog.example/hello"},
+		{"other origin", "site=blog&article=spam", "https://elsewhere.example/", false, "", ""},
+		{"other origin claiming the blog's url", "site=blog&article=spam2&url=https://blog.example/x", "https://elsewhere.example/", false, "", ""},
+		{"unknown site", "site=nowhere&article=x", "", false, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, page := get(t, s.URL+"/embed/thread?"+tc.query, map[string]string{"Referer": tc.referer})
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			q, _ := url.ParseQuery(tc.query)
+			a, err := s.Svc.Article(context.Background(), q.Get("site"), q.Get("article"))
+			if created := err == nil; created != tc.created {
+				t.Fatalf("created = %v (%v), want %v", created, err, tc.created)
+			}
+			if !tc.created {
+				if !strings.Contains(page, "could not be loaded") {
+					t.Error("the page does not say the comments could not be loaded")
+				}
+				return
+			}
+			if a.Title != tc.title || a.URL != tc.url {
+				t.Errorf("article %q at %q, want %q at %q", a.Title, a.URL, tc.title, tc.url)
+			}
+			if !strings.Contains(page, `<h1 class="tl-count">0 comments</h1>`) {
+				t.Error("the new thread is not shown, empty")
+			}
+		})
 	}
 }

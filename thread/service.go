@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/threadline/threadline/markdown"
 )
@@ -367,6 +369,59 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	}
 	s.changed(0)
 	return site, nil
+}
+
+// Limits on what an embedding page says of itself.
+const (
+	MaxArticleKeyChars   = 200
+	MaxArticleTitleChars = 300
+	MaxArticleURLBytes   = 2000
+)
+
+// EmbedArticle returns the article a page embeds, creating it on the page's first embed. A site's articles
+// come into being where its comments are embedded; the creation is allowed only to pages on the origins the
+// site lets embed its threads (origin is the embedding page's, from its Referer; any origin for a site open to
+// all). Title and URL are the page's own, checked; the title defaults to the key.
+func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageURL, origin string) (*Article, error) {
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.ArticleByKey(ctx, site.ID, key)
+	if ErrorCode(err) != CodeNotFound {
+		return a, err
+	}
+	if !site.AllowsEmbedding(origin) {
+		return nil, Errorf(CodeForbidden, "pages on %q may not start threads on this site", origin)
+	}
+	if key = strings.TrimSpace(key); key == "" || utf8.RuneCountInString(key) > MaxArticleKeyChars || strings.IndexFunc(key, unicode.IsControl) >= 0 {
+		return nil, Errorf(CodeInvalid, "an article key is 1 to %d characters of one line", MaxArticleKeyChars)
+	}
+	title = strings.Join(strings.Fields(title), " ")
+	if title == "" {
+		title = key
+	}
+	if utf8.RuneCountInString(title) > MaxArticleTitleChars {
+		title = string([]rune(title)[:MaxArticleTitleChars-1]) + "…"
+	}
+	if pageURL != "" && (len(pageURL) > MaxArticleURLBytes || !strings.HasPrefix(pageURL, "https://") && !strings.HasPrefix(pageURL, "http://")) {
+		pageURL = "" // a URL we would not link to is better left out than refused: the thread still works
+	}
+	a = &Article{SiteID: site.ID, Key: key, Title: title, URL: pageURL}
+	if _, err := s.ImportArticle(ctx, a, nil); err != nil {
+		return nil, err
+	}
+	return s.store.ArticleByKey(ctx, site.ID, key)
+}
+
+// AllowsEmbedding reports whether a page on origin may embed the site's threads.
+func (site *Site) AllowsEmbedding(origin string) bool {
+	for _, allowed := range site.FrameAncestors {
+		if allowed == "*" || origin != "" && strings.EqualFold(allowed, origin) {
+			return true
+		}
+	}
+	return false
 }
 
 // ImportArticle brings an article and its comments into a site, rendering their bodies like any other. It is
