@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
@@ -422,5 +423,33 @@ func TestComposerKeepsTextAndOwnCommentsCanBeEditedAndDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, b, chromedp.Poll[bool](`document.querySelector('.tl-count').textContent === "45 comments" && !document.body.textContent.includes("My first comment")`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+}
+
+// TestKeyboardAlone sorts the thread with the keyboard only: Tab reaches the sort buttons, focus is visible,
+// and Enter works.
+func TestKeyboardAlone(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	const onNewest = `document.activeElement && document.activeElement.dataset.order === "NEWEST"`
+	for i := 0; !run(t, b, chromedp.Evaluate[bool](onNewest)); i++ {
+		if i == 10 {
+			t.Fatal("ten Tabs did not reach the Newest button")
+		}
+		if err := chromedp.Do(b, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if outline := run(t, b, chromedp.Evaluate[string](`getComputedStyle(document.activeElement).outlineStyle`)); outline == "none" {
+		t.Error("the focused button shows no focus outline")
+	}
+	if err := chromedp.Do(b, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`document.querySelector('.tl-sort-btn[data-order="NEWEST"]').getAttribute("aria-pressed") === "true"`,
 		chromedp.WithPollingTimeout(10*time.Second)))
 }
