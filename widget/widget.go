@@ -181,11 +181,7 @@ func (v *ThreadView) sortBy(ctx app.Context, order string) {
 	v.busy, v.problem = "order", ""
 	t := v.thread
 	ctx.Async(func() {
-		resp, err := post("", PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order})
-		var next *Thread
-		if err == nil {
-			next, err = DecodeThread(resp, t.Site, t.Article)
-		}
+		next, err := fetchPage(t, order, "")
 		ctx.Dispatch(func(ctx app.Context) {
 			v.busy = ""
 			if err != nil {
@@ -199,6 +195,20 @@ func (v *ThreadView) sortBy(ctx app.Context, order string) {
 	})
 }
 
+// fetchPage reads a page of t's top-level comments in order, after a cursor (none when empty), anonymously:
+// the thread is the same for every reader, and served from the server's cache.
+func fetchPage(t *Thread, order, after string) (*Thread, error) {
+	vars := map[string]any{"site": t.Site, "article": t.Article, "order": order}
+	if after != "" {
+		vars["after"] = after
+	}
+	resp, err := post("", PageQuery, vars)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeThread(resp, t.Site, t.Article)
+}
+
 // loadMore appends the next page of top-level comments.
 func (v *ThreadView) loadMore(ctx app.Context, e app.Event) {
 	if v.busy != "" {
@@ -208,11 +218,7 @@ func (v *ThreadView) loadMore(ctx app.Context, e app.Event) {
 	t := v.thread
 	order, after := v.currentOrder(), t.Comments.EndCursor
 	ctx.Async(func() {
-		resp, err := post("", PageQuery, map[string]any{"site": t.Site, "article": t.Article, "order": order, "after": after})
-		var next *Thread
-		if err == nil {
-			next, err = DecodeThread(resp, t.Site, t.Article)
-		}
+		next, err := fetchPage(t, order, after)
 		ctx.Dispatch(func(ctx app.Context) {
 			v.busy = ""
 			if err != nil {
