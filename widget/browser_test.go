@@ -337,10 +337,38 @@ func TestPermalinkOpensAtItsComment(t *testing.T) {
 
 	// In the frame itself, the comment is marked; one beyond the first page is loaded first.
 	for _, id := range []string{target, "Q29tbWVudDozMA" /* the 30th, on the second page */} {
-		if err := chromedp.Do(b, chromedp.Navigate("about:blank"), chromedp.Navigate(s.threadURL()+"#comment-"+id)); err != nil {
+		// A query of its own makes each visit a new document, not a jump within the last one.
+		if err := chromedp.Do(b, chromedp.Navigate(s.threadURL()+"&visit="+id+"#comment-"+id), chromedp.WaitReady(chromedp.CSS("#threadline"))); err != nil {
 			t.Fatal(err)
 		}
 		run(t, b, chromedp.Poll[bool](`document.querySelector('#comment-`+id+`.tl-target') !== null`, chromedp.WithPollingTimeout(30*time.Second)))
+	}
+
+	// A comment's Link opens the publisher's page at the comment, in the same tab.
+	if err := chromedp.Do(b,
+		chromedp.Navigate(s.threadURL()+"&url="+s.demo+"/"),
+		chromedp.WaitReady(chromedp.CSS("#threadline")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`#comment-`+target+` .tl-link`))); err != nil {
+		t.Fatal(err)
+	}
+	acrossNavigation(t, b, `location.href === "`+s.demo+`/#comment-`+target+`"`, 10*time.Second)
+}
+
+// acrossNavigation waits until expr is true in the tab's page, whatever page that is by then: unlike Poll, it
+// survives the navigation it waits for.
+func acrossNavigation(t *testing.T, ctx context.Context, expr string, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not become true in %v", expr, timeout)
+		}
 	}
 }
 

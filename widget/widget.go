@@ -331,8 +331,12 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 						Text("Delete")
 				}),
 				app.If(v.hostURL != "", func() app.UI {
+					// The link opens the publisher's page at the comment. go-app would take the click for its own
+					// router and open another window; stopping the event here leaves it to the browser.
 					return app.A().Class("tl-act tl-link").Href(v.hostURL+"#comment-"+c.ID).Target("_top").
-						Aria("label", "Link to this comment").Text("Link")
+						Aria("label", "Link to this comment").
+						OnClick(func(ctx app.Context, e app.Event) { e.Call("stopPropagation") }).
+						Text("Link")
 				}),
 				app.If(hasReplies, func() app.UI {
 					label := "Hide replies"
