@@ -69,10 +69,18 @@ func (v *ThreadView) refreshViewer(ctx app.Context) {
 	}
 	ids := collectIDs(v.thread.Comments.Items, nil)
 	token, site := v.token, v.thread.Site
+	// nodes takes at most 100 IDs a request; a page with none still asks for the reader's name.
+	var batches [][]string
+	for start := 0; start < len(ids); start += 100 {
+		batches = append(batches, ids[start:min(start+100, len(ids))])
+	}
+	if len(batches) == 0 {
+		batches = [][]string{{}}
+	}
 	ctx.Async(func() {
 		liked, own := map[string]bool{}, map[string]bool{}
 		var name string
-		for start := 0; start < len(ids) || start == 0; start += 100 {
+		for _, batch := range batches {
 			var out struct {
 				Viewer *struct {
 					DisplayName string `json:"displayName"`
@@ -83,7 +91,7 @@ func (v *ThreadView) refreshViewer(ctx app.Context) {
 					ViewerCanEdit  bool   `json:"viewerCanEdit"`
 				} `json:"nodes"`
 			}
-			err := call(token, viewerQuery, map[string]any{"ids": ids[start:min(start+100, len(ids))]}, &out)
+			err := call(token, viewerQuery, map[string]any{"ids": batch}, &out)
 			if e, ok := err.(*gqlError); ok && e.code == "UNAUTHENTICATED" {
 				forgetToken(site)
 				ctx.Dispatch(func(ctx app.Context) { v.token, v.name = "", "" })
@@ -99,9 +107,6 @@ func (v *ThreadView) refreshViewer(ctx app.Context) {
 				if n != nil {
 					liked[n.ID], own[n.ID] = n.ViewerHasLiked, n.ViewerCanEdit
 				}
-			}
-			if len(ids) == 0 {
-				break
 			}
 		}
 		ctx.Dispatch(func(ctx app.Context) { v.liked, v.own, v.name = liked, own, name })
@@ -155,7 +160,11 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 						OnInput(func(ctx app.Context, e app.Event) { v.nameText = ctx.JSSrc().Get("value").String() }),
 				)
 			}).Else(func() app.UI {
-				return app.P().Class("tl-as").Text("Commenting as " + v.name)
+				as := "Commenting under your name on this site"
+				if v.name != "" {
+					as = "Commenting as " + v.name
+				}
+				return app.P().Class("tl-as").Text(as)
 			}),
 			app.Div().Class("tl-field").Body(
 				app.Label().For(id+"-body").Text(title),
