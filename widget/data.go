@@ -121,20 +121,18 @@ type gqlPage struct {
 // DecodeThread turns the response to PageQuery into a Thread. It returns an error for a GraphQL error or an
 // article that does not exist.
 func DecodeThread(response []byte, site, article string) (*Thread, error) {
-	var resp struct {
-		Data struct {
-			Article *struct {
-				ID           string  `json:"id"`
-				Title        string  `json:"title"`
-				CommentCount int     `json:"commentCount"`
-				Comments     gqlPage `json:"comments"`
-			} `json:"article"`
-		} `json:"data"`
+	var data struct {
+		Article *struct {
+			ID           string  `json:"id"`
+			Title        string  `json:"title"`
+			CommentCount int     `json:"commentCount"`
+			Comments     gqlPage `json:"comments"`
+		} `json:"article"`
 	}
-	if err := decode(response, &resp); err != nil {
+	if err := decode(response, &data); err != nil {
 		return nil, err
 	}
-	a := resp.Data.Article
+	a := data.Article
 	if a == nil {
 		return nil, fmt.Errorf("there is no article %q on site %q", article, site)
 	}
@@ -150,36 +148,42 @@ func DecodeThread(response []byte, site, article string) (*Thread, error) {
 
 // DecodeReplies turns the response to RepliesQuery into a page of replies.
 func DecodeReplies(response []byte) (*Page, error) {
-	var resp struct {
-		Data struct {
-			Node *struct {
-				Replies gqlPage `json:"replies"`
-			} `json:"node"`
-		} `json:"data"`
+	var data struct {
+		Node *struct {
+			Replies gqlPage `json:"replies"`
+		} `json:"node"`
 	}
-	if err := decode(response, &resp); err != nil {
+	if err := decode(response, &data); err != nil {
 		return nil, err
 	}
-	if resp.Data.Node == nil {
+	if data.Node == nil {
 		return nil, fmt.Errorf("the comment is gone")
 	}
-	return resp.Data.Node.Replies.page(), nil
+	return data.Node.Replies.page(), nil
 }
 
-// decode reads a GraphQL response into v, or returns its first error.
+// decode reads a GraphQL response's data into v (nil to ignore it), or returns its first error as a *gqlError.
 func decode(response []byte, v any) error {
-	var errs struct {
+	var r struct {
+		Data   json.RawMessage `json:"data"`
 		Errors []struct {
-			Message string `json:"message"`
+			Message    string `json:"message"`
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
 		} `json:"errors"`
 	}
-	if err := json.Unmarshal(response, &errs); err != nil {
+	if err := json.Unmarshal(response, &r); err != nil {
 		return fmt.Errorf("the server's answer could not be read")
 	}
-	if len(errs.Errors) > 0 {
-		return fmt.Errorf("%s", errs.Errors[0].Message)
+	if len(r.Errors) > 0 {
+		e := r.Errors[0]
+		return &gqlError{code: e.Extensions.Code, message: friendly(e.Extensions.Code, e.Message)}
 	}
-	return json.Unmarshal(response, v)
+	if v == nil {
+		return nil
+	}
+	return json.Unmarshal(r.Data, v)
 }
 
 func (p *gqlPage) page() *Page {

@@ -1,8 +1,6 @@
 package widget
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -41,25 +39,7 @@ func call(token, query string, vars map[string]any, out any) error {
 	if err != nil {
 		return err
 	}
-	var r struct {
-		Data   json.RawMessage `json:"data"`
-		Errors []struct {
-			Message    string `json:"message"`
-			Extensions struct {
-				Code string `json:"code"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(resp, &r); err != nil {
-		return fmt.Errorf("the server's answer could not be read")
-	}
-	if len(r.Errors) > 0 {
-		return &gqlError{code: r.Errors[0].Extensions.Code, message: friendly(r.Errors[0].Extensions.Code, r.Errors[0].Message)}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(r.Data, out)
+	return decode(resp, out)
 }
 
 // friendly turns an API error into a sentence for a reader.
