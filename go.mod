@@ -14,6 +14,7 @@ require (
 	github.com/vikstrous/dataloadgen v0.0.10
 	github.com/yuin/goldmark v1.8.7
 	golang.org/x/net v0.61.0
+	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -28,6 +28,9 @@ func presentError(log *slog.Logger, requestID func(context.Context) string) grap
 		case errors.As(err, &domainErr):
 			gqlErr.Message = thread.ErrorMessage(domainErr)
 			setCode(gqlErr, domainErr.Code)
+			if domainErr.RetryAfter > 0 {
+				gqlErr.Extensions["retryAfter"] = int(domainErr.RetryAfter.Seconds()) // seconds, as in HTTP's Retry-After
+			}
 			if domainErr.Code == thread.CodeInternal || domainErr.Err != nil {
 				logInternal(ctx, log, requestID, err)
 			}

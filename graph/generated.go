@@ -1056,7 +1056,7 @@ enum ErrorCode {
   FORBIDDEN
   "The object does not exist or is not visible."
   NOT_FOUND
-  "Too many requests; retry later."
+  "Too many writes from one reader or one address; ` + "`" + `extensions.retryAfter` + "`" + ` says how many seconds to wait."
   RATE_LIMITED
   "The query is deeper or costlier than the server allows."
   QUERY_TOO_COMPLEX

@@ -270,7 +270,7 @@ const (
 	ErrorCodeForbidden ErrorCode = "FORBIDDEN"
 	// The object does not exist or is not visible.
 	ErrorCodeNotFound ErrorCode = "NOT_FOUND"
-	// Too many requests; retry later.
+	// Too many writes from one reader or one address; `extensions.retryAfter` says how many seconds to wait.
 	ErrorCodeRateLimited ErrorCode = "RATE_LIMITED"
 	// The query is deeper or costlier than the server allows.
 	ErrorCodeQueryTooComplex ErrorCode = "QUERY_TOO_COMPLEX"

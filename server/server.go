@@ -43,7 +43,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	svc.OnChange(cache.changed)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, cache.middleware(authenticate(svc, withLoaders(svc, api)))))))
+	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, cache.middleware(clientAddress(authenticate(svc, withLoaders(svc, api))))))))
 	// The widget reads as an anonymous client of the same API, through the same cache.
 	widgets := widgetHandler(svc, cache.middleware(withLoaders(svc, api)))
 	mux.Handle("GET "+embedPrefix+"/", widgets)

@@ -3,6 +3,7 @@ package thread
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for clients. The values are part of the public API: the GraphQL layer copies them
@@ -27,6 +28,8 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error
+	// RetryAfter is, for CodeRateLimited, how long to wait before trying again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

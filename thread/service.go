@@ -23,6 +23,9 @@ type Service struct {
 
 	changeMu  sync.RWMutex
 	onChanges []func(articleID int64)
+
+	// Rate limiters (nil: no limit): comments per reader, writes and new readers per client address.
+	comments, writes, readers *limiter
 }
 
 // NewService returns a Service over store.
@@ -145,6 +148,9 @@ func (s *Service) CreateReader(ctx context.Context, siteSlug, displayName string
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.limit("new readers from your address", byClient(ctx, s.readers), byClient(ctx, s.writes)); err != nil {
+		return nil, "", err
+	}
 	site, err := s.store.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, "", err
@@ -199,6 +205,9 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 	}
 	body, err := ValidateBody(in.Body)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.limit("comments", byReader(s.comments, v), byClient(ctx, s.writes)); err != nil {
 		return nil, err
 	}
 	articles, err := s.store.ArticlesByID(ctx, []int64{in.ArticleID})
@@ -259,6 +268,9 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 	if err != nil {
 		return nil, err
 	}
+	if err := s.limit("edits", byClient(ctx, s.writes)); err != nil {
+		return nil, err
+	}
 	edited, err := s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
 	if err != nil {
 		return nil, err
@@ -276,6 +288,9 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 	}
 	c, err := s.ownComment(ctx, v, id, "delete")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.limit("deletions", byClient(ctx, s.writes)); err != nil {
 		return nil, err
 	}
 	placeholder, err := s.store.DeleteComment(ctx, id)
@@ -353,6 +368,9 @@ func (s *Service) likeable(ctx context.Context, id int64) (*Reader, error) {
 	}
 	if a := articles[c.ArticleID]; a == nil || a.SiteID != v.SiteID {
 		return nil, Errorf(CodeForbidden, "readers can like only comments on their own site")
+	}
+	if err := s.limit("likes", byClient(ctx, s.writes)); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

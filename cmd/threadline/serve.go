@@ -25,6 +25,7 @@ type serveConfig struct {
 	DemoAddr  string
 	DB        string
 	Sample    bool
+	RateLimit bool
 	LogFormat string
 	LogLevel  slog.Level
 }
@@ -54,6 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&cfg.DemoAddr, "demo-addr", "", "address of a demo publisher page embedding the sample thread, on its own origin; none when empty")
 	fs.StringVar(&cfg.DB, "db", "threadline.db", "SQLite database file; created and migrated if missing")
+	fs.BoolVar(&cfg.RateLimit, "rate-limit", true, "limit how fast one reader and one client address may write (counts kept in memory only)")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample article into the demo site if it is not there")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "lowest level logged: DEBUG, INFO, WARN or ERROR")
@@ -72,6 +74,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	svc := thread.NewService(db)
+	if cfg.RateLimit {
+		svc.SetRateLimits(thread.DefaultRateLimits)
+	}
 	if cfg.Sample {
 		created, err := seed.Load(ctx, svc)
 		if err != nil {
