@@ -21,10 +21,12 @@ import (
 
 // testServer is a real Threadline server over a real SQLite file, with the sample loaded.
 type testServer struct {
-	URL   string
-	DB    *store.DB
-	Svc   *thread.Service
-	clock *fakeClock
+	URL string
+	DB  *store.DB
+	// DBPath is the database file; its -wal and -shm companions sit beside it.
+	DBPath string
+	Svc    *thread.Service
+	clock  *fakeClock
 }
 
 // fakeClock advances one millisecond per reading, so that every write gets a distinct, increasing time.
@@ -52,7 +54,7 @@ func newTestServer(tb testing.TB) *testServer {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	hs := httptest.NewServer(server.New(svc, server.Options{Log: log, Health: db.Ping}))
 	tb.Cleanup(hs.Close)
-	return &testServer{URL: hs.URL, DB: db, Svc: svc, clock: clock}
+	return &testServer{URL: hs.URL, DB: db, DBPath: db.Path(), Svc: svc, clock: clock}
 }
 
 // gqlResponse is a GraphQL response as the wire carries it.

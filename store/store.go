@@ -29,6 +29,7 @@ var migrations embed.FS
 
 // DB is the SQLite store. It implements thread.Store.
 type DB struct {
+	path    string
 	write   *sql.DB
 	read    *sql.DB
 	stmts   sync.Map // query text → *sql.Stmt on read
@@ -54,7 +55,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	db := &DB{write: write}
+	db := &DB{path: path, write: write}
 	if err := db.migrate(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -71,6 +72,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.read = read
 	return db, nil
 }
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {

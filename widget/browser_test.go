@@ -481,3 +481,57 @@ func TestKeyboardAlone(t *testing.T) {
 	run(t, b, chromedp.Poll[bool](`document.querySelector('.tl-sort-btn[data-order="NEWEST"]').getAttribute("aria-pressed") === "true"`,
 		chromedp.WithPollingTimeout(10*time.Second)))
 }
+
+// TestHostileTextStaysText posts comments and a display name made of classic XSS payloads: in the widget,
+// prerendered and after the takeover, nothing of them runs, and the name shows as the text it is.
+func TestHostileTextStaysText(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	const name = `<img src=x onerror="window.__xss='name'">`
+	reader, _, err := s.svc.CreateReader(ctx, "demo", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.svc.TopLevelComments(ctx, 1, thread.PageRequest{Order: thread.OrderOldest, First: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := thread.WithViewer(ctx, reader)
+	for _, body := range []string{
+		`<script>window.__xss='script'</script>`,
+		`<img src=x onerror="window.__xss='img'">`,
+		`[click](javascript:window.__xss='link')`,
+		`<svg onload="window.__xss='svg'"></svg> "><script>window.__xss='attr'</script>`,
+		`<iframe src="javascript:parent.__xss='iframe'"></iframe> <a href="jav&#x09;ascript:window.__xss='entity'">x</a>`,
+	} {
+		if _, err := s.svc.AddComment(as, thread.NewComment{ArticleID: first.Comments[0].ArticleID, ParentID: first.Comments[0].ID, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	const ran = `window.__xss === undefined ? "" : String(window.__xss)`
+	if got := run(t, b, chromedp.Evaluate[string](ran)); got != "" {
+		t.Errorf("prerendered: the %s payload ran", got)
+	}
+	run(t, b, takenOver)
+	// Show every reply, and follow the one link a payload could have made.
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`.tl-list > .tl-comment:first-child .tl-more-replies`))); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`document.querySelectorAll('.tl-list > .tl-comment:first-child .tl-replies .tl-comment').length === 5`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	run(t, b, chromedp.Evaluate[bool](`document.querySelectorAll('.tl-body a').forEach(a => a.click()); true`))
+	if err := chromedp.Do(b, chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, b, chromedp.Evaluate[string](ran)); got != "" {
+		t.Errorf("after the takeover: the %s payload ran", got)
+	}
+	shown := run(t, b, chromedp.Evaluate[string](`document.querySelector('.tl-replies .tl-author').textContent`))
+	if shown != name {
+		t.Errorf("the display name shows as %q, want the text %q", shown, name)
+	}
+}
