@@ -10,20 +10,46 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-const siteColumns = "id, slug, name, frame_ancestors, created_at"
+const siteColumns = "id, slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, created_at"
 
 func scanSite(row interface{ Scan(...any) error }) (*thread.Site, error) {
 	var s thread.Site
-	var created int64
-	var ancestors string
-	if err := row.Scan(&s.ID, &s.Slug, &s.Name, &ancestors, &created); err != nil {
+	var created, editWindow int64
+	var ancestors, rules string
+	err := row.Scan(&s.ID, &s.Slug, &s.Name, &ancestors, &s.Premoderation, &editWindow, &rules, &s.SigningSecret, &created)
+	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(ancestors), &s.FrameAncestors); err != nil {
 		return nil, fmt.Errorf("site %d: frame ancestors: %w", s.ID, err)
 	}
+	if err := json.Unmarshal([]byte(rules), &s.Rules); err != nil {
+		return nil, fmt.Errorf("site %d: rules: %w", s.ID, err)
+	}
+	s.EditWindow = time.Duration(editWindow) * time.Millisecond
 	s.CreatedAt = time.UnixMilli(created).UTC()
 	return &s, nil
+}
+
+// siteValues returns the columns a site's settings are written to, as arguments.
+func siteValues(s *thread.Site) ([]any, error) {
+	ancestors, err := jsonList(s.FrameAncestors)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := jsonList(s.Rules)
+	if err != nil {
+		return nil, err
+	}
+	return []any{s.Name, ancestors, s.Premoderation, s.EditWindow.Milliseconds(), rules, s.SigningSecret}, nil
+}
+
+func jsonList(v []string) (string, error) {
+	if v == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // SiteBySlug returns the site with the slug.
@@ -37,23 +63,59 @@ func (db *DB) SitesByID(ctx context.Context, ids []int64) (map[int64]*thread.Sit
 	return byID(ctx, db, "SELECT "+siteColumns+" FROM sites WHERE id", ids, scanSite, func(s *thread.Site) int64 { return s.ID })
 }
 
+// ListSites returns every site, by slug.
+func (db *DB) ListSites(ctx context.Context) ([]*thread.Site, error) {
+	rows, err := db.reader().QueryContext(ctx, "SELECT "+siteColumns+" FROM sites ORDER BY slug")
+	if err != nil {
+		return nil, err
+	}
+	var list []*thread.Site
+	err = each(rows, scanSite, func(s *thread.Site) { list = append(list, s) })
+	return list, err
+}
+
 // CreateSite inserts a site and sets its ID.
 func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
-	ancestors, err := json.Marshal(s.FrameAncestors)
+	values, err := siteValues(s)
 	if err != nil {
 		return err
 	}
-	if s.FrameAncestors == nil {
-		ancestors = []byte("[]")
-	}
 	return db.inTx(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO sites (slug, name, frame_ancestors, created_at) VALUES (?, ?, ?, ?)",
-			s.Slug, s.Name, string(ancestors), s.CreatedAt.UnixMilli())
+		res, err := tx.ExecContext(ctx, `INSERT INTO sites (slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, append(append([]any{s.Slug}, values...), s.CreatedAt.UnixMilli())...)
 		if err != nil {
 			return conflict(err, "a site with this slug exists")
 		}
 		s.ID, err = res.LastInsertId()
 		return err
+	})
+}
+
+// UpdateSite writes a site's settings and signing secret.
+func (db *DB) UpdateSite(ctx context.Context, s *thread.Site) error {
+	values, err := siteValues(s)
+	if err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx queryer) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, frame_ancestors = ?, premoderation = ?, edit_window_ms = ?, rules = ?, signing_secret = ?
+			WHERE id = ?`, append(values, s.ID)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return notFound(sql.ErrNoRows, "site")
+		}
+		return nil
+	})
+}
+
+// CreateModeratorKey stores the hash of a new moderator key of a site.
+func (db *DB) CreateModeratorKey(ctx context.Context, siteID int64, name string, keyHash []byte, at time.Time) error {
+	return db.inTx(ctx, func(tx queryer) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO moderator_keys (site_id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
+			siteID, name, keyHash, at.UnixMilli())
+		return conflict(err, "key collision")
 	})
 }
 

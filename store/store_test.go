@@ -72,7 +72,7 @@ func TestOpenIsIdempotent(t *testing.T) {
 		if err := db.read.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 			t.Fatal(err)
 		}
-		if version != 2 || mode != "wal" {
+		if version != 3 || mode != "wal" {
 			t.Errorf("open %d: user_version %d, journal_mode %s", i+1, version, mode)
 		}
 		db.Close()

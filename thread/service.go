@@ -2,9 +2,7 @@ package thread
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"strings"
 	"sync"
 	"time"
@@ -166,11 +164,7 @@ func (s *Service) CreateReader(ctx context.Context, siteSlug, displayName string
 // tokenPrefix marks Threadline reader tokens, so that a leaked one is recognisable (e.g. by secret scanners).
 const tokenPrefix = "tl_"
 
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-}
+func newToken() string { return tokenPrefix + randomString() }
 
 // HashToken returns what is stored of a token.
 func HashToken(token string) []byte {
@@ -381,7 +375,7 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	if ErrorCode(err) != CodeNotFound {
 		return site, err
 	}
-	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, CreatedAt: s.now()}
+	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, CreatedAt: s.now()}
 	if err := s.store.CreateSite(ctx, site); err != nil {
 		return nil, err
 	}

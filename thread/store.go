@@ -26,6 +26,11 @@ type Store interface {
 	Liked(ctx context.Context, readerID int64, commentIDs []int64) (map[int64]bool, error)
 
 	CreateSite(ctx context.Context, s *Site) error
+	// UpdateSite writes a site's settings and signing secret.
+	UpdateSite(ctx context.Context, s *Site) error
+	ListSites(ctx context.Context) ([]*Site, error)
+	// CreateModeratorKey stores the hash of a new moderator key of a site.
+	CreateModeratorKey(ctx context.Context, siteID int64, name string, keyHash []byte, at time.Time) error
 	CreateReader(ctx context.Context, r *Reader, tokenHash []byte) error
 	// AddComment inserts c, setting its ID and depth, and updates the counts of its parent and article.
 	AddComment(ctx context.Context, c *Comment) error

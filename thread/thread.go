@@ -13,8 +13,19 @@ type Site struct {
 	// FrameAncestors are the origins whose pages may embed the site's threads ("https://blog.example"); "*"
 	// allows any. None allows none.
 	FrameAncestors []string
-	CreatedAt      time.Time
+	// Premoderation holds new comments for a moderator before readers see them.
+	Premoderation bool
+	// EditWindow is how long after posting authors may edit their comments; zero for always.
+	EditWindow time.Duration
+	// Rules are the short named reasons moderators cite ("Harassment", "Spam").
+	Rules []string
+	// SigningSecret verifies the site's single-sign-on tokens; empty for none.
+	SigningSecret string
+	CreatedAt     time.Time
 }
+
+// DefaultRules are a new site's rules until its owner sets others.
+var DefaultRules = []string{"Threat of violence", "Harassment", "Spam", "Off-topic"}
 
 // Article is a page of a site that has a discussion.
 type Article struct {

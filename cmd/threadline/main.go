@@ -2,6 +2,7 @@
 //
 //	threadline serve   [--addr :8080] [--db threadline.db] ...   serve the API, GraphiQL and the sample
 //	threadline migrate [--db threadline.db]                       create or upgrade the database, then exit
+//	threadline site create|list|update|rotate-secret|add-moderator   manage sites
 //
 // Every flag can also be set by an environment variable: --addr is THREADLINE_ADDR, --db is THREADLINE_DB,
 // and so on. Flags win over the environment.
@@ -22,6 +23,7 @@ import (
 var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
 	"serve":   runServe,
 	"migrate": runMigrate,
+	"site":    runSite,
 }
 
 func main() {
@@ -59,6 +61,7 @@ const usage = `Threadline: a self-hosted comment system.
 Usage:
   threadline serve   [flags]   serve the GraphQL API, GraphiQL and the sample article
   threadline migrate [flags]   create or upgrade the database, then exit
+  threadline site COMMAND      manage sites: create, list, update, rotate-secret, add-moderator
 
 Run "threadline COMMAND --help" for a command's flags.
 `

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/thread"
+)
+
+const siteUsage = `Manage sites: the publishers that embed Threadline.
+
+Usage:
+  threadline site create --slug SLUG --name NAME [--origin URL]... [--premoderation] [--edit-window D] [--rule NAME]...
+  threadline site list
+  threadline site update --slug SLUG [--name NAME] [--origin URL]... [--premoderation=BOOL] [--edit-window D] [--rule NAME]...
+  threadline site rotate-secret --slug SLUG
+  threadline site add-moderator --slug SLUG --name NAME
+
+Every command takes --db (env THREADLINE_DB). create prints the site's signing secret and a moderator key,
+and add-moderator and rotate-secret print theirs: each is shown once. In update, --origin and --rule replace
+the whole list.
+`
+
+// runSite dispatches the site subcommands.
+func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"create":        siteCreate,
+		"list":          siteList,
+		"update":        siteUpdate,
+		"rotate-secret": siteRotateSecret,
+		"add-moderator": siteAddModerator,
+	}
+	if len(args) == 0 || commands[args[0]] == nil {
+		fmt.Fprint(stderr, siteUsage)
+		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+			return nil
+		}
+		return fmt.Errorf("unknown site command %q", args[0])
+	}
+	return commands[args[0]](ctx, args[1:], stdout, stderr)
+}
+
+// listFlag is a flag that may be given many times.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// siteFlags are the flags every site command shares, and the settings ones.
+type siteFlags struct {
+	fs            *flag.FlagSet
+	needSlug      bool
+	db, slug      *string
+	name          *string
+	origins       listFlag
+	premoderation *bool
+	editWindow    *time.Duration
+	rules         listFlag
+}
+
+func newSiteFlags(command string, stderr io.Writer, settings bool) *siteFlags {
+	f := &siteFlags{fs: flag.NewFlagSet("threadline site "+command, flag.ContinueOnError), needSlug: command != "list"}
+	f.fs.SetOutput(stderr)
+	f.db = f.fs.String("db", "threadline.db", "SQLite database file")
+	f.slug = f.fs.String("slug", "", "the site's slug: lowercase letters, digits and dashes")
+	if settings {
+		f.name = f.fs.String("name", "", "the site's display name")
+		f.fs.Var(&f.origins, "origin", "an origin whose pages may embed the site's threads (repeat for more; * for any)")
+		f.premoderation = f.fs.Bool("premoderation", false, "hold new comments until a moderator approves them")
+		f.editWindow = f.fs.Duration("edit-window", 0, "how long authors may edit a comment, e.g. 15m; 0 for always")
+		f.fs.Var(&f.rules, "rule", "a rule moderators cite, e.g. \"Harassment\" (repeat for more)")
+	}
+	return f
+}
+
+// open parses args (environment first, then flags) and opens the database behind a thread service.
+func (f *siteFlags) open(ctx context.Context, args []string) (*thread.Service, func() error, error) {
+	if err := parseFlags(f.fs, args); err != nil {
+		return nil, nil, err
+	}
+	if *f.slug == "" && f.needSlug {
+		return nil, nil, fmt.Errorf("--slug is required")
+	}
+	db, err := store.Open(ctx, *f.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	return thread.NewService(db), db.Close, nil
+}
+
+// set reports whether the flag was given.
+func (f *siteFlags) set(name string) bool {
+	given := false
+	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	return given
+}
+
+func siteCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newSiteFlags("create", stderr, true)
+	svc, closeDB, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	set := thread.SiteSettings{Name: *f.name, Origins: f.origins, Premoderation: *f.premoderation, EditWindow: *f.editWindow}
+	if len(f.rules) > 0 {
+		set.Rules = f.rules
+	}
+	site, secret, key, err := svc.CreateSite(ctx, *f.slug, set)
+	if err != nil {
+		return explain(err)
+	}
+	printSite(stdout, site)
+	fmt.Fprintf(stdout, "signing secret:  %s\nmoderator key:   %s\n\nKeep both: they are shown this once. The secret is the key your site signs single-sign-on tokens\nwith; the moderator key is a moderator's credential for the site.\n", secret, key)
+	return nil
+}
+
+func siteList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newSiteFlags("list", stderr, false)
+	svc, closeDB, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	sites, err := svc.ListSites(ctx)
+	if err != nil {
+		return explain(err)
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SLUG\tNAME\tORIGINS\tPREMODERATION\tEDIT WINDOW\tRULES")
+	for _, s := range sites {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%d\n", s.Slug, s.Name, strings.Join(s.FrameAncestors, " "), s.Premoderation, window(s.EditWindow), len(s.Rules))
+	}
+	return w.Flush()
+}
+
+func siteUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newSiteFlags("update", stderr, true)
+	svc, closeDB, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	site, err := svc.UpdateSite(ctx, *f.slug, func(set *thread.SiteSettings) {
+		if f.set("name") {
+			set.Name = *f.name
+		}
+		if f.set("origin") {
+			set.Origins = f.origins
+		}
+		if f.set("premoderation") {
+			set.Premoderation = *f.premoderation
+		}
+		if f.set("edit-window") {
+			set.EditWindow = *f.editWindow
+		}
+		if f.set("rule") {
+			set.Rules = f.rules
+		}
+	})
+	if err != nil {
+		return explain(err)
+	}
+	printSite(stdout, site)
+	return nil
+}
+
+func siteRotateSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newSiteFlags("rotate-secret", stderr, false)
+	svc, closeDB, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	secret, err := svc.RotateSecret(ctx, *f.slug)
+	if err != nil {
+		return explain(err)
+	}
+	fmt.Fprintf(stdout, "signing secret:  %s\n\nShown this once. Tokens signed with the old secret no longer work.\n", secret)
+	return nil
+}
+
+func siteAddModerator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newSiteFlags("add-moderator", stderr, false)
+	name := f.fs.String("name", "", "whom the key is for, e.g. \"Alex\"")
+	svc, closeDB, err := f.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	key, err := svc.AddModeratorKey(ctx, *f.slug, *name)
+	if err != nil {
+		return explain(err)
+	}
+	fmt.Fprintf(stdout, "moderator key:   %s\n\nShown this once: give it to %s.\n", key, strings.TrimSpace(*name))
+	return nil
+}
+
+func printSite(w io.Writer, s *thread.Site) {
+	origins := strings.Join(s.FrameAncestors, " ")
+	if origins == "" {
+		origins = "(none: no page may embed its threads)"
+	}
+	fmt.Fprintf(w, "site:            %s\nname:            %s\norigins:         %s\npremoderation:   %v\nedit window:     %s\nrules:           %s\n",
+		s.Slug, s.Name, origins, s.Premoderation, window(s.EditWindow), strings.Join(s.Rules, "; "))
+}
+
+func window(d time.Duration) string {
+	if d == 0 {
+		return "always"
+	}
+	return d.String()
+}
+
+// explain turns a domain error into the sentence written for its client.
+func explain(err error) error {
+	if thread.ErrorCode(err) == thread.CodeInternal {
+		return err
+	}
+	return fmt.Errorf("%s", thread.ErrorMessage(err))
+}
