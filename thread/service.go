@@ -227,14 +227,10 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 		CreatedAt: s.now(),
 	}
 	if in.ParentID != 0 {
-		parents, err := s.store.CommentsByID(ctx, []int64{in.ParentID})
-		if err != nil {
-			return nil, err
-		}
-		p := parents[in.ParentID]
+		p, err := s.visibleComment(ctx, in.ParentID, "parent comment")
 		switch {
-		case p == nil || !p.Visible():
-			return nil, Errorf(CodeNotFound, "no comment has the parent ID")
+		case err != nil:
+			return nil, err
 		case p.ArticleID != a.ID:
 			return nil, Errorf(CodeInvalid, "the parent comment belongs to another article")
 		case p.Status == StatusDeleted:
@@ -295,16 +291,25 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 	return placeholder, nil
 }
 
-// ownComment returns comment id if v may change it.
-func (s *Service) ownComment(ctx context.Context, v *Reader, id int64, verb string) (*Comment, error) {
+// visibleComment returns the comment with id, or NOT_FOUND if readers cannot see it; what names it in the
+// error ("comment", "parent comment").
+func (s *Service) visibleComment(ctx context.Context, id int64, what string) (*Comment, error) {
 	all, err := s.store.CommentsByID(ctx, []int64{id})
 	if err != nil {
 		return nil, err
 	}
-	c := all[id]
+	if c := all[id]; c != nil && c.Visible() {
+		return c, nil
+	}
+	return nil, Errorf(CodeNotFound, "no %s has this ID", what)
+}
+
+// ownComment returns comment id if v may change it.
+func (s *Service) ownComment(ctx context.Context, v *Reader, id int64, verb string) (*Comment, error) {
+	c, err := s.visibleComment(ctx, id, "comment")
 	switch {
-	case c == nil || !c.Visible():
-		return nil, Errorf(CodeNotFound, "no comment has this ID")
+	case err != nil:
+		return nil, err
 	case c.Status == StatusDeleted:
 		return nil, Errorf(CodeConflict, "the comment was already deleted")
 	case c.AuthorID != v.ID:
@@ -344,13 +349,9 @@ func (s *Service) likeable(ctx context.Context, id int64) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.store.CommentsByID(ctx, []int64{id})
+	c, err := s.visibleComment(ctx, id, "comment")
 	if err != nil {
 		return nil, err
-	}
-	c := all[id]
-	if c == nil || !c.Visible() {
-		return nil, Errorf(CodeNotFound, "no comment has this ID")
 	}
 	if c.Status == StatusDeleted {
 		return nil, Errorf(CodeConflict, "the comment was deleted")
