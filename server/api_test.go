@@ -87,7 +87,13 @@ func (h *httpResult) gql(tb testing.TB) *gqlResponse {
 // raw sends any HTTP request to the server.
 func (s *testServer) raw(tb testing.TB, method, path string, header map[string]string, body io.Reader) *httpResult {
 	tb.Helper()
-	req, err := http.NewRequest(method, s.URL+path, body)
+	return fetch(tb, method, s.URL+path, header, body)
+}
+
+// fetch sends any HTTP request to url and reads the whole response.
+func fetch(tb testing.TB, method, url string, header map[string]string, body io.Reader) *httpResult {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -19,25 +18,11 @@ import (
 	"github.com/threadline/threadline/widget"
 )
 
-func get(t *testing.T, url string, header map[string]string) (*http.Response, string) {
+// get fetches url with GET and returns the response with its body as text.
+func get(t *testing.T, url string, header map[string]string) (*httpResult, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
+	r := fetch(t, http.MethodGet, url, header, nil)
+	return r, string(r.body)
 }
 
 // TestThreadPageIsPrerendered checks the first HTML response of the thread page: the comments are in it as
@@ -45,10 +30,10 @@ func get(t *testing.T, url string, header map[string]string) (*http.Response, st
 func TestThreadPageIsPrerendered(t *testing.T) {
 	s := newTestServer(t)
 	resp, page := get(t, s.URL+"/embed/thread?site=demo&article=social-credit", nil)
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	if resp.status != http.StatusOK || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, content type %q", resp.status, resp.header.Get("Content-Type"))
 	}
-	if got := resp.Header.Get("Content-Security-Policy"); !strings.Contains(got, "frame-ancestors") {
+	if got := resp.header.Get("Content-Security-Policy"); !strings.Contains(got, "frame-ancestors") {
 		t.Errorf("Content-Security-Policy %q does not say who may frame the page", got)
 	}
 	text := html.UnescapeString(page)
@@ -103,7 +88,7 @@ func TestFrameAncestors(t *testing.T) {
 		{"nowhere", "frame-ancestors 'none'"},
 	} {
 		resp, _ := get(t, s.URL+"/embed/thread?article=x&site="+tc.site, nil)
-		if got := resp.Header.Get("Content-Security-Policy"); got != tc.want {
+		if got := resp.header.Get("Content-Security-Policy"); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.site, got, tc.want)
 		}
 	}
@@ -126,8 +111,8 @@ func TestThreadPageErrors(t *testing.T) {
 func TestEmbedScript(t *testing.T) {
 	s := newTestServer(t)
 	resp, js := get(t, s.URL+"/embed.js", nil)
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
-		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	if resp.status != http.StatusOK || !strings.HasPrefix(resp.header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("status %d, content type %q", resp.status, resp.header.Get("Content-Type"))
 	}
 	if len(js) > 4096 {
 		t.Errorf("embed.js is %d bytes; it should stay a few KB", len(js))
@@ -137,9 +122,9 @@ func TestEmbedScript(t *testing.T) {
 			t.Errorf("embed.js lacks %q", want)
 		}
 	}
-	again, _ := get(t, s.URL+"/embed.js", map[string]string{"If-None-Match": resp.Header.Get("ETag")})
-	if again.StatusCode != http.StatusNotModified {
-		t.Errorf("revalidation answered %d, want 304", again.StatusCode)
+	again, _ := get(t, s.URL+"/embed.js", map[string]string{"If-None-Match": resp.header.Get("ETag")})
+	if again.status != http.StatusNotModified {
+		t.Errorf("revalidation answered %d, want 304", again.status)
 	}
 }
 
@@ -153,11 +138,11 @@ func TestWidgetAssets(t *testing.T) {
 		t.Fatal("the page links no content-hashed stylesheet")
 	}
 	resp, _ := get(t, s.URL+css[1], nil)
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
-		t.Errorf("stylesheet: status %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	if resp.status != http.StatusOK || resp.header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("stylesheet: status %d, Cache-Control %q", resp.status, resp.header.Get("Cache-Control"))
 	}
-	if resp, _ := get(t, s.URL+"/embed/web/thread.000000000000.css", nil); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("a stale hash answered %d, want 404", resp.StatusCode)
+	if resp, _ := get(t, s.URL+"/embed/web/thread.000000000000.css", nil); resp.status != http.StatusNotFound {
+		t.Errorf("a stale hash answered %d, want 404", resp.status)
 	}
 
 	_, appJS := get(t, s.URL+"/embed/app.js", nil)
@@ -186,8 +171,8 @@ func TestDemoPage(t *testing.T) {
 	demo := httptest.NewServer(server.DemoPage(s.Svc, slog.New(slog.DiscardHandler), seed.SiteSlug, seed.ArticleKey, "8080"))
 	t.Cleanup(demo.Close)
 	resp, page := get(t, demo.URL+"/", nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
+	if resp.status != http.StatusOK {
+		t.Fatalf("status %d", resp.status)
 	}
 	text := html.UnescapeString(page)
 	for _, want := range []string{
@@ -200,8 +185,8 @@ func TestDemoPage(t *testing.T) {
 			t.Errorf("the demo page lacks %q", want)
 		}
 	}
-	if resp, _ := get(t, demo.URL+"/other", nil); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("/other answered %d", resp.StatusCode)
+	if resp, _ := get(t, demo.URL+"/other", nil); resp.status != http.StatusNotFound {
+		t.Errorf("/other answered %d", resp.status)
 	}
 }
 
@@ -228,8 +213,8 @@ func TestFirstEmbedCreatesTheArticle(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, page := get(t, s.URL+"/embed/thread?"+tc.query, map[string]string{"Referer": tc.referer})
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status %d", resp.StatusCode)
+			if resp.status != http.StatusOK {
+				t.Fatalf("status %d", resp.status)
 			}
 			q, _ := url.ParseQuery(tc.query)
 			a, err := s.Svc.Article(context.Background(), q.Get("site"), q.Get("article"))
