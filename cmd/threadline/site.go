@@ -27,23 +27,49 @@ and add-moderator and rotate-secret print theirs: each is shown once. In update,
 the whole list.
 `
 
-// runSite dispatches the site subcommands.
+// siteCommand is one site subcommand: which flags it takes beyond --db and --slug, and its work on an open
+// database.
+type siteCommand struct {
+	settings bool // the settings flags: --name, --origin, --premoderation, --edit-window, --rule
+	nameOnly bool // just --name
+	run      func(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error
+}
+
+var siteCommands = map[string]siteCommand{
+	"create":        {settings: true, run: siteCreate},
+	"list":          {run: siteList},
+	"update":        {settings: true, run: siteUpdate},
+	"rotate-secret": {run: siteRotateSecret},
+	"add-moderator": {nameOnly: true, run: siteAddModerator},
+}
+
+// runSite parses a site subcommand's flags (environment first, then flags), opens the database and runs it.
 func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"create":        siteCreate,
-		"list":          siteList,
-		"update":        siteUpdate,
-		"rotate-secret": siteRotateSecret,
-		"add-moderator": siteAddModerator,
-	}
-	if len(args) == 0 || commands[args[0]] == nil {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stderr, siteUsage)
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-			return nil
-		}
+		return nil
+	}
+	cmd, ok := siteCommands[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, siteUsage)
 		return fmt.Errorf("unknown site command %q", args[0])
 	}
-	return commands[args[0]](ctx, args[1:], stdout, stderr)
+	f := newSiteFlags(args[0], stderr, cmd)
+	if err := parseFlags(f.fs, args[1:]); err != nil {
+		return err
+	}
+	if *f.slug == "" && args[0] != "list" {
+		return fmt.Errorf("--slug is required")
+	}
+	db, err := store.Open(ctx, *f.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := cmd.run(ctx, thread.NewService(db), f, stdout); err != nil {
+		return explain(err)
+	}
+	return nil
 }
 
 // listFlag is a flag that may be given many times.
@@ -52,10 +78,9 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// siteFlags are the flags every site command shares, and the settings ones.
+// siteFlags are the flags of the site commands.
 type siteFlags struct {
 	fs            *flag.FlagSet
-	needSlug      bool
 	db, slug      *string
 	name          *string
 	origins       listFlag
@@ -64,12 +89,15 @@ type siteFlags struct {
 	rules         listFlag
 }
 
-func newSiteFlags(command string, stderr io.Writer, settings bool) *siteFlags {
-	f := &siteFlags{fs: flag.NewFlagSet("threadline site "+command, flag.ContinueOnError), needSlug: command != "list"}
+func newSiteFlags(command string, stderr io.Writer, cmd siteCommand) *siteFlags {
+	f := &siteFlags{fs: flag.NewFlagSet("threadline site "+command, flag.ContinueOnError)}
 	f.fs.SetOutput(stderr)
 	f.db = f.fs.String("db", "threadline.db", "SQLite database file")
 	f.slug = f.fs.String("slug", "", "the site's slug: lowercase letters, digits and dashes")
-	if settings {
+	switch {
+	case cmd.nameOnly:
+		f.name = f.fs.String("name", "", "whom the key is for, e.g. \"Alex\"")
+	case cmd.settings:
 		f.name = f.fs.String("name", "", "the site's display name")
 		f.fs.Var(&f.origins, "origin", "an origin whose pages may embed the site's threads (repeat for more; * for any)")
 		f.premoderation = f.fs.Bool("premoderation", false, "hold new comments until a moderator approves them")
@@ -79,21 +107,6 @@ func newSiteFlags(command string, stderr io.Writer, settings bool) *siteFlags {
 	return f
 }
 
-// open parses args (environment first, then flags) and opens the database behind a thread service.
-func (f *siteFlags) open(ctx context.Context, args []string) (*thread.Service, func() error, error) {
-	if err := parseFlags(f.fs, args); err != nil {
-		return nil, nil, err
-	}
-	if *f.slug == "" && f.needSlug {
-		return nil, nil, fmt.Errorf("--slug is required")
-	}
-	db, err := store.Open(ctx, *f.db)
-	if err != nil {
-		return nil, nil, err
-	}
-	return thread.NewService(db), db.Close, nil
-}
-
 // set reports whether the flag was given.
 func (f *siteFlags) set(name string) bool {
 	given := false
@@ -101,36 +114,24 @@ func (f *siteFlags) set(name string) bool {
 	return given
 }
 
-func siteCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newSiteFlags("create", stderr, true)
-	svc, closeDB, err := f.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
+func siteCreate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
 	set := thread.SiteSettings{Name: *f.name, Origins: f.origins, Premoderation: *f.premoderation, EditWindow: *f.editWindow}
 	if len(f.rules) > 0 {
 		set.Rules = f.rules
 	}
 	site, secret, key, err := svc.CreateSite(ctx, *f.slug, set)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	printSite(stdout, site)
 	fmt.Fprintf(stdout, "signing secret:  %s\nmoderator key:   %s\n\nKeep both: they are shown this once. The secret is the key your site signs single-sign-on tokens\nwith; the moderator key is a moderator's credential for the site.\n", secret, key)
 	return nil
 }
 
-func siteList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newSiteFlags("list", stderr, false)
-	svc, closeDB, err := f.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
+func siteList(ctx context.Context, svc *thread.Service, _ *siteFlags, stdout io.Writer) error {
 	sites, err := svc.ListSites(ctx)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "SLUG\tNAME\tORIGINS\tPREMODERATION\tEDIT WINDOW\tRULES")
@@ -140,13 +141,7 @@ func siteList(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return w.Flush()
 }
 
-func siteUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newSiteFlags("update", stderr, true)
-	svc, closeDB, err := f.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
+func siteUpdate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
 	site, err := svc.UpdateSite(ctx, *f.slug, func(set *thread.SiteSettings) {
 		if f.set("name") {
 			set.Name = *f.name
@@ -165,40 +160,27 @@ func siteUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	})
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	printSite(stdout, site)
 	return nil
 }
 
-func siteRotateSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newSiteFlags("rotate-secret", stderr, false)
-	svc, closeDB, err := f.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
+func siteRotateSecret(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
 	secret, err := svc.RotateSecret(ctx, *f.slug)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	fmt.Fprintf(stdout, "signing secret:  %s\n\nShown this once. Tokens signed with the old secret no longer work.\n", secret)
 	return nil
 }
 
-func siteAddModerator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newSiteFlags("add-moderator", stderr, false)
-	name := f.fs.String("name", "", "whom the key is for, e.g. \"Alex\"")
-	svc, closeDB, err := f.open(ctx, args)
+func siteAddModerator(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
+	key, err := svc.AddModeratorKey(ctx, *f.slug, *f.name)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	key, err := svc.AddModeratorKey(ctx, *f.slug, *name)
-	if err != nil {
-		return explain(err)
-	}
-	fmt.Fprintf(stdout, "moderator key:   %s\n\nShown this once: give it to %s.\n", key, strings.TrimSpace(*name))
+	fmt.Fprintf(stdout, "moderator key:   %s\n\nShown this once: give it to %s.\n", key, strings.TrimSpace(*f.name))
 	return nil
 }
 
