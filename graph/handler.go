@@ -34,8 +34,8 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(shapeLimit{maxDepth: MaxDepth, maxFields: MaxFields}) // before the complexity walk, which it protects
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
-	srv.Use(depthLimit{max: MaxDepth})
 
 	srv.AroundOperations(onlyQueriesCacheable)
 	srv.SetErrorPresenter(presentError(opts.Log, opts.RequestID))

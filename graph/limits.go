@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -15,6 +16,7 @@ import (
 const (
 	MaxComplexity = 25_000
 	MaxDepth      = 20
+	MaxFields     = 2_000 // fields once fragments are spread; the widget's page query has about 60
 )
 
 // setComplexity makes each connection field cost its page size times what each item costs, so that the
@@ -38,46 +40,72 @@ func setComplexity(c *ComplexityRoot) {
 	}
 }
 
-// depthLimit refuses operations nested deeper than max fields.
-type depthLimit struct{ max int }
+// shapeLimit refuses operations nested deeper than maxDepth fields, or that expand to more than maxFields
+// fields once their fragments are spread. It runs before the complexity limit: gqlgen's complexity walk expands
+// every fragment spread anew, so a few fragments that each spread the next twice ("fragment bombs") would make
+// it walk millions of fields before refusing. This walk computes each fragment's shape once.
+type shapeLimit struct{ maxDepth, maxFields int }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-} = depthLimit{}
+} = shapeLimit{}
 
-func (depthLimit) ExtensionName() string                          { return "DepthLimit" }
-func (depthLimit) Validate(schema graphql.ExecutableSchema) error { return nil }
+func (shapeLimit) ExtensionName() string                          { return "ShapeLimit" }
+func (shapeLimit) Validate(schema graphql.ExecutableSchema) error { return nil }
 
-func (d depthLimit) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
-	if depth := selectionDepth(op.Doc, op.Operation.SelectionSet, 0); depth > d.max {
-		err := gqlerror.Errorf("the operation is %d fields deep; the limit is %d", depth, d.max)
-		err.Extensions = map[string]any{"code": string(thread.CodeTooComplex)}
-		return err
+func (l shapeLimit) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	w := shapeWalker{doc: op.Doc, fragments: map[string]shape{}, maxFields: l.maxFields}
+	sh := w.set(op.Operation.SelectionSet)
+	var msg string
+	switch {
+	case sh.depth > l.maxDepth:
+		msg = fmt.Sprintf("the operation is %d fields deep; the limit is %d", sh.depth, l.maxDepth)
+	case sh.fields > l.maxFields:
+		msg = fmt.Sprintf("the operation expands to more than %d fields", l.maxFields)
+	default:
+		return nil
 	}
-	return nil
+	err := gqlerror.Errorf("%s", msg)
+	err.Extensions = map[string]any{"code": string(thread.CodeTooComplex)}
+	return err
 }
 
-// selectionDepth returns the depth of the deepest field under set. Validation has already refused fragment
-// cycles, and seen guards against them anyway.
-func selectionDepth(doc *ast.QueryDocument, set ast.SelectionSet, seen int) int {
-	if seen > 1000 {
-		return seen
+// shape is the depth of a selection and the number of fields it expands to.
+type shape struct{ depth, fields int }
+
+type shapeWalker struct {
+	doc       *ast.QueryDocument
+	fragments map[string]shape // fragment name → its shape, computed once
+	maxFields int
+}
+
+// set returns the shape of a selection set. Counts stop growing past maxFields, so they cannot overflow.
+// Validation has already refused fragment cycles.
+func (w *shapeWalker) set(set ast.SelectionSet) shape {
+	var out shape
+	add := func(sh shape) {
+		out.depth = max(out.depth, sh.depth)
+		out.fields = min(out.fields+sh.fields, w.maxFields+1)
 	}
-	deepest := 0
 	for _, sel := range set {
-		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			d = 1 + selectionDepth(doc, s.SelectionSet, seen+1)
+			sub := w.set(s.SelectionSet)
+			add(shape{depth: 1 + sub.depth, fields: 1 + sub.fields})
 		case *ast.InlineFragment:
-			d = selectionDepth(doc, s.SelectionSet, seen+1)
+			add(w.set(s.SelectionSet))
 		case *ast.FragmentSpread:
-			if f := doc.Fragments.ForName(s.Name); f != nil {
-				d = selectionDepth(doc, f.SelectionSet, seen+1)
+			sh, ok := w.fragments[s.Name]
+			if !ok {
+				if f := w.doc.Fragments.ForName(s.Name); f != nil {
+					w.fragments[s.Name] = shape{} // a cycle, were there one, would count as empty
+					sh = w.set(f.SelectionSet)
+					w.fragments[s.Name] = sh
+				}
 			}
+			add(sh)
 		}
-		deepest = max(deepest, d)
 	}
-	return deepest
+	return out
 }

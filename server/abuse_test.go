@@ -1,8 +1,13 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSQLMetacharactersAreData sends SQL in every string a client controls: names, bodies, keys, cursors and
@@ -60,5 +65,33 @@ func TestSQLMetacharactersAreData(t *testing.T) {
 		if c.LikeCount != 0 {
 			t.Fatalf("a like count became %d", c.LikeCount)
 		}
+	}
+}
+
+// TestFragmentBombIsRefusedAtOnce sends 40 fragments that each spread the next twice: a few hundred bytes that
+// expand to a trillion fields. The server must refuse it as too complex without expanding it; before the shape
+// limit, gqlgen's complexity walk spent seconds on 24 such fragments and would never finish 40.
+func TestFragmentBombIsRefusedAtOnce(t *testing.T) {
+	s := newTestServer(t)
+	const levels = 40
+	var q strings.Builder
+	q.WriteString("query { ...F0 }")
+	for i := range levels {
+		fmt.Fprintf(&q, " fragment F%d on Query { ...F%d ...F%d }", i, i+1, i+1)
+	}
+	fmt.Fprintf(&q, " fragment F%d on Query { viewer { id } }", levels)
+	body, _ := json.Marshal(map[string]string{"query": q.String()})
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Post(s.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	var r gqlResponse
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if r.code() != "QUERY_TOO_COMPLEX" {
+		t.Errorf("code %q, want QUERY_TOO_COMPLEX: %+v", r.code(), r.Errors)
 	}
 }
