@@ -1,6 +1,10 @@
 package graph
 
-import "github.com/threadline/threadline/thread"
+import (
+	"strings"
+
+	"github.com/threadline/threadline/thread"
+)
 
 func (o CommentOrder) order() thread.Order {
 	switch o {
@@ -22,4 +26,26 @@ func commentStatus(s thread.Status) CommentStatus {
 		return CommentStatusDeleted
 	}
 	return CommentStatusPublished
+}
+
+func appealStatus(d thread.Decision) AppealStatus {
+	switch d {
+	case thread.DecisionUpheld:
+		return AppealStatusUpheld
+	case thread.DecisionReversed:
+		return AppealStatusReversed
+	}
+	return AppealStatusOpen
+}
+
+func (d AppealDecision) decision() thread.Decision {
+	if d == AppealDecisionReverse {
+		return thread.DecisionReversed
+	}
+	return thread.DecisionUpheld
+}
+
+// actionKind names a moderation action as the API does: ANSWER_APPEAL for answer_appeal.
+func actionKind(k thread.ActionKind) ModerationActionKind {
+	return ModerationActionKind(strings.ToUpper(string(k)))
 }

@@ -33,6 +33,7 @@ type ResolverRoot interface {
 	Comment() CommentResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Reader() ReaderResolver
 	Site() SiteResolver
 }
 
@@ -40,21 +41,49 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ActionCount struct {
+		Action func(childComplexity int) int
+		Count  func(childComplexity int) int
+	}
+
 	AddCommentPayload struct {
 		Comment func(childComplexity int) int
 	}
 
+	AnswerAppealPayload struct {
+		Comment func(childComplexity int) int
+	}
+
+	Appeal struct {
+		Answer     func(childComplexity int) int
+		AnsweredAt func(childComplexity int) int
+		CommentID  func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Text       func(childComplexity int) int
+	}
+
+	AppealModerationPayload struct {
+		Comment func(childComplexity int) int
+	}
+
+	ApproveCommentPayload struct {
+		Comment func(childComplexity int) int
+	}
+
 	Article struct {
-		Body         func(childComplexity int) int
-		CommentCount func(childComplexity int) int
-		Comments     func(childComplexity int, first *int, after *string, orderBy *CommentOrder) int
-		ID           func(childComplexity int) int
-		Key          func(childComplexity int) int
-		Locked       func(childComplexity int) int
-		Site         func(childComplexity int) int
-		Standfirst   func(childComplexity int) int
-		Title        func(childComplexity int) int
-		URL          func(childComplexity int) int
+		Body                    func(childComplexity int) int
+		CommentCount            func(childComplexity int) int
+		Comments                func(childComplexity int, first *int, after *string, orderBy *CommentOrder) int
+		ID                      func(childComplexity int) int
+		Key                     func(childComplexity int) int
+		Locked                  func(childComplexity int) int
+		ModerationLog           func(childComplexity int, first *int, after *string) int
+		Site                    func(childComplexity int) int
+		Standfirst              func(childComplexity int) int
+		Title                   func(childComplexity int) int
+		URL                     func(childComplexity int) int
+		ViewerModeratedComments func(childComplexity int) int
 	}
 
 	Comment struct {
@@ -67,9 +96,11 @@ type ComplexityRoot struct {
 		EditedAt       func(childComplexity int) int
 		ID             func(childComplexity int) int
 		LikeCount      func(childComplexity int) int
+		Moderation     func(childComplexity int) int
 		Parent         func(childComplexity int) int
 		Replies        func(childComplexity int, first *int, after *string) int
 		ReplyCount     func(childComplexity int) int
+		Rule           func(childComplexity int) int
 		Status         func(childComplexity int) int
 		ViewerCanEdit  func(childComplexity int) int
 		ViewerHasLiked func(childComplexity int) int
@@ -87,6 +118,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CommentModeration struct {
+		Appeal      func(childComplexity int) int
+		CanAppeal   func(childComplexity int) int
+		ModeratedAt func(childComplexity int) int
+		Note        func(childComplexity int) int
+		ReportCount func(childComplexity int) int
+		Reports     func(childComplexity int) int
+	}
+
 	CreateReaderPayload struct {
 		Reader func(childComplexity int) int
 		Token  func(childComplexity int) int
@@ -97,6 +137,11 @@ type ComplexityRoot struct {
 		DeletedCommentID func(childComplexity int) int
 	}
 
+	DeleteMyAccountPayload struct {
+		Comments        func(childComplexity int) int
+		DeletedReaderID func(childComplexity int) int
+	}
+
 	EditCommentPayload struct {
 		Comment func(childComplexity int) int
 	}
@@ -105,13 +150,49 @@ type ComplexityRoot struct {
 		Comment func(childComplexity int) int
 	}
 
+	LockArticlePayload struct {
+		Article func(childComplexity int) int
+	}
+
+	ModerationAction struct {
+		Action    func(childComplexity int) int
+		By        func(childComplexity int) int
+		CommentID func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Decision  func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Rule      func(childComplexity int) int
+	}
+
+	ModerationActionConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ModerationActionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AddComment    func(childComplexity int, input AddCommentInput) int
-		CreateReader  func(childComplexity int, input CreateReaderInput) int
-		DeleteComment func(childComplexity int, input DeleteCommentInput) int
-		EditComment   func(childComplexity int, input EditCommentInput) int
-		LikeComment   func(childComplexity int, input LikeCommentInput) int
-		UnlikeComment func(childComplexity int, input UnlikeCommentInput) int
+		AddComment       func(childComplexity int, input AddCommentInput) int
+		AnswerAppeal     func(childComplexity int, input AnswerAppealInput) int
+		AppealModeration func(childComplexity int, input AppealModerationInput) int
+		ApproveComment   func(childComplexity int, input ApproveCommentInput) int
+		CreateReader     func(childComplexity int, input CreateReaderInput) int
+		DeleteComment    func(childComplexity int, input DeleteCommentInput) int
+		DeleteMyAccount  func(childComplexity int, input DeleteMyAccountInput) int
+		EditComment      func(childComplexity int, input EditCommentInput) int
+		LikeComment      func(childComplexity int, input LikeCommentInput) int
+		LockArticle      func(childComplexity int, input LockArticleInput) int
+		RemoveComment    func(childComplexity int, input RemoveCommentInput) int
+		ReportComment    func(childComplexity int, input ReportCommentInput) int
+		RestoreComment   func(childComplexity int, input RestoreCommentInput) int
+		SignIn           func(childComplexity int, input SignInInput) int
+		SuspendReader    func(childComplexity int, input SuspendReaderInput) int
+		UnlikeComment    func(childComplexity int, input UnlikeCommentInput) int
+		UnlockArticle    func(childComplexity int, input UnlockArticleInput) int
 	}
 
 	PageInfo struct {
@@ -122,27 +203,95 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Article func(childComplexity int, site string, key string) int
-		Node    func(childComplexity int, id string) int
-		Nodes   func(childComplexity int, ids []string) int
-		Site    func(childComplexity int, slug string) int
-		Viewer  func(childComplexity int) int
+		Article      func(childComplexity int, site string, key string) int
+		ExportMyData func(childComplexity int) int
+		Node         func(childComplexity int, id string) int
+		Nodes        func(childComplexity int, ids []string) int
+		Site         func(childComplexity int, slug string) int
+		Viewer       func(childComplexity int) int
 	}
 
 	Reader struct {
 		DisplayName func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Suspension  func(childComplexity int) int
+	}
+
+	ReaderData struct {
+		Appeals         func(childComplexity int) int
+		Comments        func(childComplexity int) int
+		ExportedAt      func(childComplexity int) int
+		LikedCommentIds func(childComplexity int) int
+		Reader          func(childComplexity int) int
+		Reports         func(childComplexity int) int
+	}
+
+	RemoveCommentPayload struct {
+		Comment func(childComplexity int) int
+	}
+
+	Report struct {
+		CommentID func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Rule      func(childComplexity int) int
+	}
+
+	ReportCommentPayload struct {
+		CommentID func(childComplexity int) int
+		Rule      func(childComplexity int) int
+	}
+
+	RestoreCommentPayload struct {
+		Comment func(childComplexity int) int
+	}
+
+	RuleCount struct {
+		Count func(childComplexity int) int
+		Rule  func(childComplexity int) int
+	}
+
+	SignInPayload struct {
+		ExpiresAt func(childComplexity int) int
+		Moderator func(childComplexity int) int
+		Reader    func(childComplexity int) int
+		Token     func(childComplexity int) int
 	}
 
 	Site struct {
-		Article func(childComplexity int, key string) int
-		ID      func(childComplexity int) int
-		Name    func(childComplexity int) int
-		Slug    func(childComplexity int) int
+		Article            func(childComplexity int, key string) int
+		EditWindowSeconds  func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		ModerationQueue    func(childComplexity int, articleID *string, first *int, after *string) int
+		Name               func(childComplexity int) int
+		Premoderation      func(childComplexity int) int
+		Rules              func(childComplexity int) int
+		Slug               func(childComplexity int) int
+		TransparencyReport func(childComplexity int) int
+		ViewerCanModerate  func(childComplexity int) int
+	}
+
+	SuspendReaderPayload struct {
+		Reader func(childComplexity int) int
+	}
+
+	Suspension struct {
+		Reason func(childComplexity int) int
+		Until  func(childComplexity int) int
+	}
+
+	TransparencyReport struct {
+		Actions         func(childComplexity int) int
+		AppealsReversed func(childComplexity int) int
+		AppealsUpheld   func(childComplexity int) int
+		RemovalsByRule  func(childComplexity int) int
 	}
 
 	UnlikeCommentPayload struct {
 		Comment func(childComplexity int) int
+	}
+
+	UnlockArticlePayload struct {
+		Article func(childComplexity int) int
 	}
 }
 
@@ -157,6 +306,8 @@ type ArticleResolver interface {
 	URL(ctx context.Context, obj *thread.Article) (*string, error)
 
 	Comments(ctx context.Context, obj *thread.Article, first *int, after *string, orderBy *CommentOrder) (*CommentConnection, error)
+	ModerationLog(ctx context.Context, obj *thread.Article, first *int, after *string) (*ModerationActionConnection, error)
+	ViewerModeratedComments(ctx context.Context, obj *thread.Article) ([]*Comment, error)
 }
 type CommentResolver interface {
 	Article(ctx context.Context, obj *Comment) (*thread.Article, error)
@@ -165,6 +316,7 @@ type CommentResolver interface {
 
 	ViewerHasLiked(ctx context.Context, obj *Comment) (bool, error)
 
+	Moderation(ctx context.Context, obj *Comment) (*CommentModeration, error)
 	Replies(ctx context.Context, obj *Comment, first *int, after *string) (*CommentConnection, error)
 }
 type MutationResolver interface {
@@ -174,6 +326,17 @@ type MutationResolver interface {
 	DeleteComment(ctx context.Context, input DeleteCommentInput) (*DeleteCommentPayload, error)
 	LikeComment(ctx context.Context, input LikeCommentInput) (*LikeCommentPayload, error)
 	UnlikeComment(ctx context.Context, input UnlikeCommentInput) (*UnlikeCommentPayload, error)
+	SignIn(ctx context.Context, input SignInInput) (*SignInPayload, error)
+	ReportComment(ctx context.Context, input ReportCommentInput) (*ReportCommentPayload, error)
+	AppealModeration(ctx context.Context, input AppealModerationInput) (*AppealModerationPayload, error)
+	AnswerAppeal(ctx context.Context, input AnswerAppealInput) (*AnswerAppealPayload, error)
+	ApproveComment(ctx context.Context, input ApproveCommentInput) (*ApproveCommentPayload, error)
+	RemoveComment(ctx context.Context, input RemoveCommentInput) (*RemoveCommentPayload, error)
+	RestoreComment(ctx context.Context, input RestoreCommentInput) (*RestoreCommentPayload, error)
+	LockArticle(ctx context.Context, input LockArticleInput) (*LockArticlePayload, error)
+	UnlockArticle(ctx context.Context, input UnlockArticleInput) (*UnlockArticlePayload, error)
+	SuspendReader(ctx context.Context, input SuspendReaderInput) (*SuspendReaderPayload, error)
+	DeleteMyAccount(ctx context.Context, input DeleteMyAccountInput) (*DeleteMyAccountPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (Node, error)
@@ -181,11 +344,20 @@ type QueryResolver interface {
 	Site(ctx context.Context, slug string) (*thread.Site, error)
 	Article(ctx context.Context, site string, key string) (*thread.Article, error)
 	Viewer(ctx context.Context) (*Reader, error)
+	ExportMyData(ctx context.Context) (*ReaderData, error)
+}
+type ReaderResolver interface {
+	Suspension(ctx context.Context, obj *Reader) (*Suspension, error)
 }
 type SiteResolver interface {
 	ID(ctx context.Context, obj *thread.Site) (string, error)
 
 	Article(ctx context.Context, obj *thread.Site, key string) (*thread.Article, error)
+
+	EditWindowSeconds(ctx context.Context, obj *thread.Site) (*int, error)
+	ViewerCanModerate(ctx context.Context, obj *thread.Site) (bool, error)
+	ModerationQueue(ctx context.Context, obj *thread.Site, articleID *string, first *int, after *string) (*CommentConnection, error)
+	TransparencyReport(ctx context.Context, obj *thread.Site) (*TransparencyReport, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -206,12 +378,83 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "ActionCount.action":
+		if e.ComplexityRoot.ActionCount.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCount.Action(childComplexity), true
+	case "ActionCount.count":
+		if e.ComplexityRoot.ActionCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionCount.Count(childComplexity), true
+
 	case "AddCommentPayload.comment":
 		if e.ComplexityRoot.AddCommentPayload.Comment == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AddCommentPayload.Comment(childComplexity), true
+
+	case "AnswerAppealPayload.comment":
+		if e.ComplexityRoot.AnswerAppealPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerAppealPayload.Comment(childComplexity), true
+
+	case "Appeal.answer":
+		if e.ComplexityRoot.Appeal.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Appeal.Answer(childComplexity), true
+	case "Appeal.answeredAt":
+		if e.ComplexityRoot.Appeal.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Appeal.AnsweredAt(childComplexity), true
+	case "Appeal.commentId":
+		if e.ComplexityRoot.Appeal.CommentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Appeal.CommentID(childComplexity), true
+	case "Appeal.createdAt":
+		if e.ComplexityRoot.Appeal.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Appeal.CreatedAt(childComplexity), true
+	case "Appeal.status":
+		if e.ComplexityRoot.Appeal.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Appeal.Status(childComplexity), true
+	case "Appeal.text":
+		if e.ComplexityRoot.Appeal.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Appeal.Text(childComplexity), true
+
+	case "AppealModerationPayload.comment":
+		if e.ComplexityRoot.AppealModerationPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealModerationPayload.Comment(childComplexity), true
+
+	case "ApproveCommentPayload.comment":
+		if e.ComplexityRoot.ApproveCommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApproveCommentPayload.Comment(childComplexity), true
 
 	case "Article.body":
 		if e.ComplexityRoot.Article.Body == nil {
@@ -254,6 +497,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.Locked(childComplexity), true
+	case "Article.moderationLog":
+		if e.ComplexityRoot.Article.ModerationLog == nil {
+			break
+		}
+
+		args, err := ec.field_Article_moderationLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Article.ModerationLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Article.site":
 		if e.ComplexityRoot.Article.Site == nil {
 			break
@@ -278,6 +532,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.URL(childComplexity), true
+	case "Article.viewerModeratedComments":
+		if e.ComplexityRoot.Article.ViewerModeratedComments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Article.ViewerModeratedComments(childComplexity), true
 
 	case "Comment.article":
 		if e.ComplexityRoot.Comment.Article == nil {
@@ -333,6 +593,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Comment.LikeCount(childComplexity), true
+	case "Comment.moderation":
+		if e.ComplexityRoot.Comment.Moderation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Moderation(childComplexity), true
 	case "Comment.parent":
 		if e.ComplexityRoot.Comment.Parent == nil {
 			break
@@ -356,6 +622,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Comment.ReplyCount(childComplexity), true
+	case "Comment.rule":
+		if e.ComplexityRoot.Comment.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Rule(childComplexity), true
 	case "Comment.status":
 		if e.ComplexityRoot.Comment.Status == nil {
 			break
@@ -413,6 +685,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
 
+	case "CommentModeration.appeal":
+		if e.ComplexityRoot.CommentModeration.Appeal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentModeration.Appeal(childComplexity), true
+	case "CommentModeration.canAppeal":
+		if e.ComplexityRoot.CommentModeration.CanAppeal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentModeration.CanAppeal(childComplexity), true
+	case "CommentModeration.moderatedAt":
+		if e.ComplexityRoot.CommentModeration.ModeratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentModeration.ModeratedAt(childComplexity), true
+	case "CommentModeration.note":
+		if e.ComplexityRoot.CommentModeration.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentModeration.Note(childComplexity), true
+	case "CommentModeration.reportCount":
+		if e.ComplexityRoot.CommentModeration.ReportCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentModeration.ReportCount(childComplexity), true
+	case "CommentModeration.reports":
+		if e.ComplexityRoot.CommentModeration.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentModeration.Reports(childComplexity), true
+
 	case "CreateReaderPayload.reader":
 		if e.ComplexityRoot.CreateReaderPayload.Reader == nil {
 			break
@@ -439,6 +748,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteCommentPayload.DeletedCommentID(childComplexity), true
 
+	case "DeleteMyAccountPayload.comments":
+		if e.ComplexityRoot.DeleteMyAccountPayload.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteMyAccountPayload.Comments(childComplexity), true
+	case "DeleteMyAccountPayload.deletedReaderId":
+		if e.ComplexityRoot.DeleteMyAccountPayload.DeletedReaderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteMyAccountPayload.DeletedReaderID(childComplexity), true
+
 	case "EditCommentPayload.comment":
 		if e.ComplexityRoot.EditCommentPayload.Comment == nil {
 			break
@@ -453,6 +775,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LikeCommentPayload.Comment(childComplexity), true
 
+	case "LockArticlePayload.article":
+		if e.ComplexityRoot.LockArticlePayload.Article == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LockArticlePayload.Article(childComplexity), true
+
+	case "ModerationAction.action":
+		if e.ComplexityRoot.ModerationAction.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationAction.Action(childComplexity), true
+	case "ModerationAction.by":
+		if e.ComplexityRoot.ModerationAction.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationAction.By(childComplexity), true
+	case "ModerationAction.commentId":
+		if e.ComplexityRoot.ModerationAction.CommentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationAction.CommentID(childComplexity), true
+	case "ModerationAction.createdAt":
+		if e.ComplexityRoot.ModerationAction.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationAction.CreatedAt(childComplexity), true
+	case "ModerationAction.decision":
+		if e.ComplexityRoot.ModerationAction.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationAction.Decision(childComplexity), true
+	case "ModerationAction.reason":
+		if e.ComplexityRoot.ModerationAction.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationAction.Reason(childComplexity), true
+	case "ModerationAction.rule":
+		if e.ComplexityRoot.ModerationAction.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationAction.Rule(childComplexity), true
+
+	case "ModerationActionConnection.edges":
+		if e.ComplexityRoot.ModerationActionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationActionConnection.Edges(childComplexity), true
+	case "ModerationActionConnection.nodes":
+		if e.ComplexityRoot.ModerationActionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationActionConnection.Nodes(childComplexity), true
+	case "ModerationActionConnection.pageInfo":
+		if e.ComplexityRoot.ModerationActionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationActionConnection.PageInfo(childComplexity), true
+
+	case "ModerationActionEdge.cursor":
+		if e.ComplexityRoot.ModerationActionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationActionEdge.Cursor(childComplexity), true
+	case "ModerationActionEdge.node":
+		if e.ComplexityRoot.ModerationActionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationActionEdge.Node(childComplexity), true
+
 	case "Mutation.addComment":
 		if e.ComplexityRoot.Mutation.AddComment == nil {
 			break
@@ -464,6 +868,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddComment(childComplexity, args["input"].(AddCommentInput)), true
+	case "Mutation.answerAppeal":
+		if e.ComplexityRoot.Mutation.AnswerAppeal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerAppeal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerAppeal(childComplexity, args["input"].(AnswerAppealInput)), true
+	case "Mutation.appealModeration":
+		if e.ComplexityRoot.Mutation.AppealModeration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_appealModeration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AppealModeration(childComplexity, args["input"].(AppealModerationInput)), true
+	case "Mutation.approveComment":
+		if e.ComplexityRoot.Mutation.ApproveComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveComment(childComplexity, args["input"].(ApproveCommentInput)), true
 	case "Mutation.createReader":
 		if e.ComplexityRoot.Mutation.CreateReader == nil {
 			break
@@ -486,6 +923,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteComment(childComplexity, args["input"].(DeleteCommentInput)), true
+	case "Mutation.deleteMyAccount":
+		if e.ComplexityRoot.Mutation.DeleteMyAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMyAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMyAccount(childComplexity, args["input"].(DeleteMyAccountInput)), true
 	case "Mutation.editComment":
 		if e.ComplexityRoot.Mutation.EditComment == nil {
 			break
@@ -508,6 +956,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LikeComment(childComplexity, args["input"].(LikeCommentInput)), true
+	case "Mutation.lockArticle":
+		if e.ComplexityRoot.Mutation.LockArticle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_lockArticle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LockArticle(childComplexity, args["input"].(LockArticleInput)), true
+	case "Mutation.removeComment":
+		if e.ComplexityRoot.Mutation.RemoveComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveComment(childComplexity, args["input"].(RemoveCommentInput)), true
+	case "Mutation.reportComment":
+		if e.ComplexityRoot.Mutation.ReportComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportComment(childComplexity, args["input"].(ReportCommentInput)), true
+	case "Mutation.restoreComment":
+		if e.ComplexityRoot.Mutation.RestoreComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreComment(childComplexity, args["input"].(RestoreCommentInput)), true
+	case "Mutation.signIn":
+		if e.ComplexityRoot.Mutation.SignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignIn(childComplexity, args["input"].(SignInInput)), true
+	case "Mutation.suspendReader":
+		if e.ComplexityRoot.Mutation.SuspendReader == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendReader_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendReader(childComplexity, args["input"].(SuspendReaderInput)), true
 	case "Mutation.unlikeComment":
 		if e.ComplexityRoot.Mutation.UnlikeComment == nil {
 			break
@@ -519,6 +1033,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlikeComment(childComplexity, args["input"].(UnlikeCommentInput)), true
+	case "Mutation.unlockArticle":
+		if e.ComplexityRoot.Mutation.UnlockArticle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlockArticle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlockArticle(childComplexity, args["input"].(UnlockArticleInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -556,6 +1081,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Article(childComplexity, args["site"].(string), args["key"].(string)), true
+	case "Query.exportMyData":
+		if e.ComplexityRoot.Query.ExportMyData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ExportMyData(childComplexity), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -609,6 +1140,133 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Reader.ID(childComplexity), true
+	case "Reader.suspension":
+		if e.ComplexityRoot.Reader.Suspension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reader.Suspension(childComplexity), true
+
+	case "ReaderData.appeals":
+		if e.ComplexityRoot.ReaderData.Appeals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReaderData.Appeals(childComplexity), true
+	case "ReaderData.comments":
+		if e.ComplexityRoot.ReaderData.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReaderData.Comments(childComplexity), true
+	case "ReaderData.exportedAt":
+		if e.ComplexityRoot.ReaderData.ExportedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReaderData.ExportedAt(childComplexity), true
+	case "ReaderData.likedCommentIds":
+		if e.ComplexityRoot.ReaderData.LikedCommentIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReaderData.LikedCommentIds(childComplexity), true
+	case "ReaderData.reader":
+		if e.ComplexityRoot.ReaderData.Reader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReaderData.Reader(childComplexity), true
+	case "ReaderData.reports":
+		if e.ComplexityRoot.ReaderData.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReaderData.Reports(childComplexity), true
+
+	case "RemoveCommentPayload.comment":
+		if e.ComplexityRoot.RemoveCommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveCommentPayload.Comment(childComplexity), true
+
+	case "Report.commentId":
+		if e.ComplexityRoot.Report.CommentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.CommentID(childComplexity), true
+	case "Report.createdAt":
+		if e.ComplexityRoot.Report.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.CreatedAt(childComplexity), true
+	case "Report.rule":
+		if e.ComplexityRoot.Report.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Rule(childComplexity), true
+
+	case "ReportCommentPayload.commentId":
+		if e.ComplexityRoot.ReportCommentPayload.CommentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportCommentPayload.CommentID(childComplexity), true
+	case "ReportCommentPayload.rule":
+		if e.ComplexityRoot.ReportCommentPayload.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportCommentPayload.Rule(childComplexity), true
+
+	case "RestoreCommentPayload.comment":
+		if e.ComplexityRoot.RestoreCommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RestoreCommentPayload.Comment(childComplexity), true
+
+	case "RuleCount.count":
+		if e.ComplexityRoot.RuleCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleCount.Count(childComplexity), true
+	case "RuleCount.rule":
+		if e.ComplexityRoot.RuleCount.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleCount.Rule(childComplexity), true
+
+	case "SignInPayload.expiresAt":
+		if e.ComplexityRoot.SignInPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInPayload.ExpiresAt(childComplexity), true
+	case "SignInPayload.moderator":
+		if e.ComplexityRoot.SignInPayload.Moderator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInPayload.Moderator(childComplexity), true
+	case "SignInPayload.reader":
+		if e.ComplexityRoot.SignInPayload.Reader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInPayload.Reader(childComplexity), true
+	case "SignInPayload.token":
+		if e.ComplexityRoot.SignInPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInPayload.Token(childComplexity), true
 
 	case "Site.article":
 		if e.ComplexityRoot.Site.Article == nil {
@@ -621,24 +1279,110 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Site.Article(childComplexity, args["key"].(string)), true
+	case "Site.editWindowSeconds":
+		if e.ComplexityRoot.Site.EditWindowSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Site.EditWindowSeconds(childComplexity), true
 	case "Site.id":
 		if e.ComplexityRoot.Site.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Site.ID(childComplexity), true
+	case "Site.moderationQueue":
+		if e.ComplexityRoot.Site.ModerationQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Site_moderationQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Site.ModerationQueue(childComplexity, args["articleId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Site.name":
 		if e.ComplexityRoot.Site.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Site.Name(childComplexity), true
+	case "Site.premoderation":
+		if e.ComplexityRoot.Site.Premoderation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Site.Premoderation(childComplexity), true
+	case "Site.rules":
+		if e.ComplexityRoot.Site.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Site.Rules(childComplexity), true
 	case "Site.slug":
 		if e.ComplexityRoot.Site.Slug == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Site.Slug(childComplexity), true
+	case "Site.transparencyReport":
+		if e.ComplexityRoot.Site.TransparencyReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Site.TransparencyReport(childComplexity), true
+	case "Site.viewerCanModerate":
+		if e.ComplexityRoot.Site.ViewerCanModerate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Site.ViewerCanModerate(childComplexity), true
+
+	case "SuspendReaderPayload.reader":
+		if e.ComplexityRoot.SuspendReaderPayload.Reader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuspendReaderPayload.Reader(childComplexity), true
+
+	case "Suspension.reason":
+		if e.ComplexityRoot.Suspension.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suspension.Reason(childComplexity), true
+	case "Suspension.until":
+		if e.ComplexityRoot.Suspension.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suspension.Until(childComplexity), true
+
+	case "TransparencyReport.actions":
+		if e.ComplexityRoot.TransparencyReport.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransparencyReport.Actions(childComplexity), true
+	case "TransparencyReport.appealsReversed":
+		if e.ComplexityRoot.TransparencyReport.AppealsReversed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransparencyReport.AppealsReversed(childComplexity), true
+	case "TransparencyReport.appealsUpheld":
+		if e.ComplexityRoot.TransparencyReport.AppealsUpheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransparencyReport.AppealsUpheld(childComplexity), true
+	case "TransparencyReport.removalsByRule":
+		if e.ComplexityRoot.TransparencyReport.RemovalsByRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransparencyReport.RemovalsByRule(childComplexity), true
 
 	case "UnlikeCommentPayload.comment":
 		if e.ComplexityRoot.UnlikeCommentPayload.Comment == nil {
@@ -646,6 +1390,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UnlikeCommentPayload.Comment(childComplexity), true
+
+	case "UnlockArticlePayload.article":
+		if e.ComplexityRoot.UnlockArticlePayload.Article == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnlockArticlePayload.Article(childComplexity), true
 
 	}
 	return 0, false
@@ -657,11 +1408,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddCommentInput", ec.unmarshalInputAddCommentInput),
+			graphql.NewInputUnmarshaler("AnswerAppealInput", ec.unmarshalInputAnswerAppealInput),
+			graphql.NewInputUnmarshaler("AppealModerationInput", ec.unmarshalInputAppealModerationInput),
+			graphql.NewInputUnmarshaler("ApproveCommentInput", ec.unmarshalInputApproveCommentInput),
 			graphql.NewInputUnmarshaler("CreateReaderInput", ec.unmarshalInputCreateReaderInput),
 			graphql.NewInputUnmarshaler("DeleteCommentInput", ec.unmarshalInputDeleteCommentInput),
+			graphql.NewInputUnmarshaler("DeleteMyAccountInput", ec.unmarshalInputDeleteMyAccountInput),
 			graphql.NewInputUnmarshaler("EditCommentInput", ec.unmarshalInputEditCommentInput),
 			graphql.NewInputUnmarshaler("LikeCommentInput", ec.unmarshalInputLikeCommentInput),
+			graphql.NewInputUnmarshaler("LockArticleInput", ec.unmarshalInputLockArticleInput),
+			graphql.NewInputUnmarshaler("RemoveCommentInput", ec.unmarshalInputRemoveCommentInput),
+			graphql.NewInputUnmarshaler("ReportCommentInput", ec.unmarshalInputReportCommentInput),
+			graphql.NewInputUnmarshaler("RestoreCommentInput", ec.unmarshalInputRestoreCommentInput),
+			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
+			graphql.NewInputUnmarshaler("SuspendReaderInput", ec.unmarshalInputSuspendReaderInput),
 			graphql.NewInputUnmarshaler("UnlikeCommentInput", ec.unmarshalInputUnlikeCommentInput),
+			graphql.NewInputUnmarshaler("UnlockArticleInput", ec.unmarshalInputUnlockArticleInput),
 		)
 	}
 	first := true
@@ -748,9 +1510,14 @@ Conventions:
   ` + "`" + `endCursor` + "`" + ` of the previous page as ` + "`" + `after` + "`" + `. Cursors are stable: comments posted meanwhile never shift a page.
 - **Mutations** take one ` + "`" + `input` + "`" + ` argument and return a payload object.
 - **Errors** carry a stable ` + "`" + `extensions.code` + "`" + `; see ` + "`" + `ErrorCode` + "`" + `.
-- **Readers** authenticate with ` + "`" + `Authorization: Bearer TOKEN` + "`" + `, the token ` + "`" + `createReader` + "`" + ` returns. There are no
-  cookies. Reads need no token; a token that is unknown makes writes and ` + "`" + `viewer` + "`" + ` fail with ` + "`" + `UNAUTHENTICATED` + "`" + `,
-  while other reads go on as anonymous.
+- **Credentials** travel as ` + "`" + `Authorization: Bearer TOKEN` + "`" + `; there are no cookies. A token is one of: a reader
+  token from ` + "`" + `createReader` + "`" + `; a session from ` + "`" + `signIn` + "`" + `, which exchanges a token the site signed for its own
+  logged-in user (HS256 JWT with ` + "`" + `sub` + "`" + `, ` + "`" + `name` + "`" + `, ` + "`" + `exp` + "`" + ` and, for the site's moderators, ` + "`" + `moderator: true` + "`" + `); or the
+  site's moderator key, for moderation tools. Reads need no token; a token that is refused (unknown, forged,
+  expired) makes writes and ` + "`" + `viewer` + "`" + ` fail with ` + "`" + `UNAUTHENTICATED` + "`" + `, while other reads go on as anonymous.
+- **Moderation is accountable.** Every moderation action cites a rule or gives a reason; the author sees it
+  where the comment was and may appeal once; every article has a public ` + "`" + `moderationLog` + "`" + `, and every site a
+  ` + "`" + `transparencyReport` + "`" + `. Moderators are never named in either.
 - **Limits.** An operation may be at most 20 fields deep and cost at most 25,000, where each field costs 1 and a
   connection costs its ` + "`" + `first` + "`" + ` times what one of its items costs (so three nested levels of ` + "`" + `replies` + "`" + ` need small
   ` + "`" + `first` + "`" + ` values). Bodies of requests are limited to 256 KiB. Over a limit, the error is ` + "`" + `QUERY_TOO_COMPLEX` + "`" + ` or
@@ -776,6 +1543,11 @@ type Query {
   an ` + "`" + `UNAUTHENTICATED` + "`" + ` error.
   """
   viewer: Reader
+  """
+  Everything the viewer wrote or did on their site: comments (whatever a moderator did to them), likes, reports
+  and appeals. Needs a reader's credentials.
+  """
+  exportMyData: ReaderData!
 }
 
 "The entry points for writing. Each needs a reader token, except ` + "`" + `createReader` + "`" + `."
@@ -798,6 +1570,43 @@ type Mutation {
   likeComment(input: LikeCommentInput!): LikeCommentPayload!
   "Withdraws the viewer's like of a comment. Unliking a comment the viewer does not like changes nothing."
   unlikeComment(input: UnlikeCommentInput!): UnlikeCommentPayload!
+  """
+  Signs in a site's own logged-in user: verifies the token the site signed for them with its secret and returns
+  a session for the site-scoped reader they map to (made on first sign-in; renamed when their ` + "`" + `name` + "`" + ` changes).
+  """
+  signIn(input: SignInInput!): SignInPayload!
+  """
+  Reports a published comment to the site's moderators, citing one of the site's ` + "`" + `rules` + "`" + `. A reader reports a
+  comment once; the site's threshold of reports holds it for review.
+  """
+  reportComment(input: ReportCommentInput!): ReportCommentPayload!
+  """
+  Appeals, once, a moderator's removal of one of the viewer's comments, or its hold after reports. A moderator
+  answers with a reason, which the author sees in ` + "`" + `moderation.appeal` + "`" + `.
+  """
+  appealModeration(input: AppealModerationInput!): AppealModerationPayload!
+  "Moderators: answers an appeal. Reversing the decision publishes the comment."
+  answerAppeal(input: AnswerAppealInput!): AnswerAppealPayload!
+  "Moderators: publishes a pending comment, or dismisses the reports about a published one."
+  approveComment(input: ApproveCommentInput!): ApproveCommentPayload!
+  """
+  Moderators: removes a comment, citing one of the site's rules, with an optional note to its author. Readers
+  see "removed by a moderator" and the rule where it was; its author sees the note and may appeal.
+  """
+  removeComment(input: RemoveCommentInput!): RemoveCommentPayload!
+  "Moderators: publishes a removed comment again, for a reason."
+  restoreComment(input: RestoreCommentInput!): RestoreCommentPayload!
+  "Moderators: closes an article to new comments, for a reason shown in its moderation log."
+  lockArticle(input: LockArticleInput!): LockArticlePayload!
+  "Moderators: opens a locked article to new comments again, for a reason."
+  unlockArticle(input: UnlockArticleInput!): UnlockArticlePayload!
+  "Moderators: keeps a reader of the site from writing for some days, for a reason shown to them."
+  suspendReader(input: SuspendReaderInput!): SuspendReaderPayload!
+  """
+  Deletes the viewer's account: their name, their sign-in, their likes, and the bodies of their comments and
+  appeals. Comments others replied to stay as ` + "`" + `DELETED` + "`" + ` placeholders so that the replies keep their place.
+  """
+  deleteMyAccount(input: DeleteMyAccountInput!): DeleteMyAccountPayload!
 }
 
 "An object with a global ID."
@@ -816,6 +1625,28 @@ type Site implements Node {
   name: String!
   "One of the site's articles by the site's key for it; null if there is none."
   article(key: String!): Article
+  "The rules the site's moderators cite, and readers cite in reports."
+  rules: [String!]!
+  "Whether new comments wait for a moderator before readers see them."
+  premoderation: Boolean!
+  "How long after posting authors may edit a comment, in seconds; null for always."
+  editWindowSeconds: Int
+  "Whether the request's credentials moderate this site."
+  viewerCanModerate: Boolean!
+  """
+  Moderators: the comments waiting for a moderator (pending) or reported by readers, oldest first; on one
+  article if ` + "`" + `articleId` + "`" + ` is given. Anyone else gets ` + "`" + `FORBIDDEN` + "`" + ` (or ` + "`" + `UNAUTHENTICATED` + "`" + ` without credentials).
+  """
+  moderationQueue(
+    "Only the queue of this article."
+    articleId: ID
+    "How many comments to return: default 20, at most 100."
+    first: Int
+    "Return comments after this cursor."
+    after: String
+  ): CommentConnection!
+  "What the site's moderators did, counted: public, and never naming a moderator."
+  transparencyReport: TransparencyReport!
 }
 
 "A page of a site that has a discussion."
@@ -850,6 +1681,21 @@ type Article implements Node {
     "The order; cursors belong to the order they came from."
     orderBy: CommentOrder = TOP
   ): CommentConnection!
+  """
+  What moderators did on this article, newest first: public, and never naming a moderator. The moderators'
+  notes to authors are not shown here; lock and unlock reasons are.
+  """
+  moderationLog(
+    "How many actions to return: default 20, at most 100."
+    first: Int
+    "Return actions after this cursor."
+    after: String
+  ): ModerationActionConnection!
+  """
+  The viewer's own comments on this article that other readers do not see in full, newest first (at most
+  100): those waiting for a moderator and those a moderator removed. Empty without a reader's credentials.
+  """
+  viewerModeratedComments: [Comment!]!
 }
 
 "The orders of an article's top-level comments."
@@ -866,9 +1712,12 @@ enum CommentOrder {
 enum CommentStatus {
   "Visible to everyone."
   PUBLISHED
-  "Waiting for a moderator; visible to its author and moderators only."
+  "Waiting for a moderator (pre-moderation, or held after reports); visible to its author and moderators only."
   PENDING
-  "Removed by a moderator."
+  """
+  Removed by a moderator, citing ` + "`" + `rule` + "`" + `. Other readers see a placeholder with the rule and no body or author;
+  its author and moderators see it all.
+  """
   REMOVED
   "Deleted by its author but kept as a placeholder because it has replies: no body, no author."
   DELETED
@@ -908,6 +1757,15 @@ type Comment implements Node {
   viewerCanEdit: Boolean!
   "The number of direct replies readers see."
   replyCount: Int!
+  """
+  For a ` + "`" + `REMOVED` + "`" + ` comment, the site rule the moderator cited; for one held after reports, the rule the reports
+  cited; null otherwise.
+  """
+  rule: String
+  """
+  How moderators dealt with the comment, for its author and the site's moderators; null for anyone else.
+  """
+  moderation: CommentModeration
   "Direct replies, oldest first."
   replies(
     "How many replies to return: default 20, at most 100."
@@ -921,8 +1779,189 @@ type Comment implements Node {
 type Reader implements Node {
   "The reader's global ID."
   id: ID!
-  "The name the reader chose."
+  "The name the reader chose; empty for a reader who deleted their account."
   displayName: String!
+  """
+  The reader's current suspension, for the reader themself and the site's moderators; null for anyone else,
+  and when there is none.
+  """
+  suspension: Suspension
+}
+
+"A moderator's suspension of a reader."
+type Suspension {
+  "When it ends."
+  until: DateTime!
+  "The moderator's reason."
+  reason: String!
+}
+
+"How moderators dealt with a comment, as its author and the site's moderators see it."
+type CommentModeration {
+  "The moderator's note to the author; null if none."
+  note: String
+  "When a moderator (or the report threshold) last acted on it; null if never."
+  moderatedAt: DateTime
+  "Moderators only (0 for the author): readers' reports since a moderator last reviewed it."
+  reportCount: Int!
+  "Moderators only (empty for the author): the rules its reports cited, most cited first."
+  reports: [RuleCount!]!
+  "The author's appeal and its answer; null if there is none."
+  appeal: Appeal
+  "Whether the author may appeal now: it is removed or held after reports, and was not appealed before."
+  canAppeal: Boolean!
+}
+
+"How often a rule was cited."
+type RuleCount {
+  "The rule."
+  rule: String!
+  "How often."
+  count: Int!
+}
+
+"An author's appeal against a moderator's decision, and the answer."
+type Appeal {
+  "The comment appealed about."
+  commentId: ID!
+  "What the author wrote; empty if the author has since deleted their account."
+  text: String!
+  "When the author appealed."
+  createdAt: DateTime!
+  "Where the appeal stands."
+  status: AppealStatus!
+  "The moderator's reason for the decision; null while open."
+  answer: String
+  "When it was answered; null while open."
+  answeredAt: DateTime
+}
+
+"Where an appeal stands."
+enum AppealStatus {
+  "Waiting for a moderator."
+  OPEN
+  "The moderator kept the decision."
+  UPHELD
+  "The moderator reversed the decision: the comment is published."
+  REVERSED
+}
+
+"A moderator's answer to an appeal."
+enum AppealDecision {
+  "Keep the decision."
+  UPHOLD
+  "Reverse it and publish the comment."
+  REVERSE
+}
+
+"What a moderation action did."
+enum ModerationActionKind {
+  "A pending comment was published, or readers' reports about one were dismissed."
+  APPROVE
+  "A comment was removed, citing a rule."
+  REMOVE
+  "A removed comment was published again."
+  RESTORE
+  "Readers' reports held a comment for review."
+  HOLD
+  "The article was closed to new comments."
+  LOCK
+  "The article was opened to new comments again."
+  UNLOCK
+  "A reader was suspended."
+  SUSPEND
+  "A moderator answered an author's appeal."
+  ANSWER_APPEAL
+}
+
+"Who took a moderation action. Moderators are never named."
+enum ModeratorRole {
+  "One of the site's moderators."
+  MODERATOR
+  "Threadline itself, by the site's rules (the report threshold)."
+  SYSTEM
+}
+
+"One entry of an article's public moderation log."
+type ModerationAction {
+  "What was done."
+  action: ModerationActionKind!
+  "The rule cited, if any."
+  rule: String
+  "For LOCK and UNLOCK, the moderator's reason; null otherwise."
+  reason: String
+  "For actions on a comment, its ID (the comment may since have been deleted)."
+  commentId: ID
+  "For ANSWER_APPEAL, the decision."
+  decision: AppealStatus
+  "Who acted: a moderator or the system, never which moderator."
+  by: ModeratorRole!
+  "When."
+  createdAt: DateTime!
+}
+
+"A page of moderation actions."
+type ModerationActionConnection {
+  "The actions of this page, each with its cursor."
+  edges: [ModerationActionEdge!]!
+  "The actions of this page."
+  nodes: [ModerationAction!]!
+  "Where this page stands in the list."
+  pageInfo: PageInfo!
+}
+
+"A moderation action in a connection."
+type ModerationActionEdge {
+  "Pass it as ` + "`" + `after` + "`" + ` to get the actions that follow this one."
+  cursor: String!
+  "The action."
+  node: ModerationAction!
+}
+
+"A site's moderation, counted: its transparency report."
+type TransparencyReport {
+  "How many actions of each kind the site's moderators (and the report threshold) took."
+  actions: [ActionCount!]!
+  "How many comments were removed under each rule, most first."
+  removalsByRule: [RuleCount!]!
+  "How many appeals moderators answered by keeping their decision."
+  appealsUpheld: Int!
+  "How many appeals moderators answered by reversing their decision."
+  appealsReversed: Int!
+}
+
+"How many actions of a kind were taken."
+type ActionCount {
+  "The kind."
+  action: ModerationActionKind!
+  "How many."
+  count: Int!
+}
+
+"Everything a reader wrote or did on their site, as ` + "`" + `exportMyData` + "`" + ` returns it."
+type ReaderData {
+  "The reader."
+  reader: Reader!
+  "When this export was made."
+  exportedAt: DateTime!
+  "Every comment of theirs that still exists, whatever its status, oldest first, with its body."
+  comments: [Comment!]!
+  "The IDs of the comments they like."
+  likedCommentIds: [ID!]!
+  "Their reports."
+  reports: [Report!]!
+  "Their appeals, with the answers."
+  appeals: [Appeal!]!
+}
+
+"A reader's report of a comment."
+type Report {
+  "The comment reported."
+  commentId: ID!
+  "The rule cited."
+  rule: String!
+  "When."
+  createdAt: DateTime!
 }
 
 "A page of comments."
@@ -1044,6 +2083,177 @@ type UnlikeCommentPayload {
   comment: Comment!
 }
 
+"Input of ` + "`" + `signIn` + "`" + `."
+input SignInInput {
+  "The slug of the site that signed the token."
+  site: String!
+  """
+  An HS256 JWT signed with the site's secret: ` + "`" + `sub` + "`" + ` (the site's ID for the user, 1 to 200 bytes), ` + "`" + `name` + "`" + `
+  (shown with their comments), ` + "`" + `exp` + "`" + `, and ` + "`" + `moderator: true` + "`" + ` for the site's moderators.
+  """
+  token: String!
+}
+
+"Payload of ` + "`" + `signIn` + "`" + `."
+type SignInPayload {
+  "The reader the site's user maps to."
+  reader: Reader!
+  "The session's bearer token; it expires with the site's token, and after 30 days at most."
+  token: String!
+  "When the session ends."
+  expiresAt: DateTime!
+  "Whether the session moderates the site."
+  moderator: Boolean!
+}
+
+"Input of ` + "`" + `reportComment` + "`" + `."
+input ReportCommentInput {
+  "The comment to report: a published one, not the viewer's own."
+  commentId: ID!
+  "One of the site's ` + "`" + `rules` + "`" + ` that the comment breaks."
+  rule: String!
+}
+
+"Payload of ` + "`" + `reportComment` + "`" + `."
+type ReportCommentPayload {
+  "The reported comment's ID."
+  commentId: ID!
+  "The rule the report cited."
+  rule: String!
+}
+
+"Input of ` + "`" + `appealModeration` + "`" + `."
+input AppealModerationInput {
+  "One of the viewer's own comments that a moderator removed, or that reports held."
+  commentId: ID!
+  "Why the decision should change: 1 to 1,000 characters."
+  text: String!
+}
+
+"Payload of ` + "`" + `appealModeration` + "`" + `."
+type AppealModerationPayload {
+  "The comment, with its ` + "`" + `moderation.appeal` + "`" + `."
+  comment: Comment!
+}
+
+"Input of ` + "`" + `answerAppeal` + "`" + `."
+input AnswerAppealInput {
+  "The comment whose appeal to answer."
+  commentId: ID!
+  "Keep or reverse the decision."
+  decision: AppealDecision!
+  "Why, for the author: 1 to 1,000 characters."
+  reason: String!
+}
+
+"Payload of ` + "`" + `answerAppeal` + "`" + `."
+type AnswerAppealPayload {
+  "The comment, with its answered appeal."
+  comment: Comment!
+}
+
+"Input of ` + "`" + `approveComment` + "`" + `."
+input ApproveCommentInput {
+  "A pending comment, or a published one readers reported."
+  commentId: ID!
+  "An optional note, up to 1,000 characters."
+  note: String
+}
+
+"Payload of ` + "`" + `approveComment` + "`" + `."
+type ApproveCommentPayload {
+  "The published comment."
+  comment: Comment!
+}
+
+"Input of ` + "`" + `removeComment` + "`" + `."
+input RemoveCommentInput {
+  "A published or pending comment."
+  commentId: ID!
+  "The site rule it breaks: one of ` + "`" + `Site.rules` + "`" + `."
+  rule: String!
+  "An optional note to the author, up to 1,000 characters."
+  note: String
+}
+
+"Payload of ` + "`" + `removeComment` + "`" + `."
+type RemoveCommentPayload {
+  "The removed comment."
+  comment: Comment!
+}
+
+"Input of ` + "`" + `restoreComment` + "`" + `."
+input RestoreCommentInput {
+  "A removed comment."
+  commentId: ID!
+  "Why it is restored: 1 to 1,000 characters."
+  reason: String!
+}
+
+"Payload of ` + "`" + `restoreComment` + "`" + `."
+type RestoreCommentPayload {
+  "The published comment."
+  comment: Comment!
+}
+
+"Input of ` + "`" + `lockArticle` + "`" + `."
+input LockArticleInput {
+  "The article to lock."
+  articleId: ID!
+  "Why, shown in the article's moderation log: 1 to 1,000 characters."
+  reason: String!
+}
+
+"Payload of ` + "`" + `lockArticle` + "`" + `."
+type LockArticlePayload {
+  "The locked article."
+  article: Article!
+}
+
+"Input of ` + "`" + `unlockArticle` + "`" + `."
+input UnlockArticleInput {
+  "The article to unlock."
+  articleId: ID!
+  "Why, shown in the article's moderation log: 1 to 1,000 characters."
+  reason: String!
+}
+
+"Payload of ` + "`" + `unlockArticle` + "`" + `."
+type UnlockArticlePayload {
+  "The unlocked article."
+  article: Article!
+}
+
+"Input of ` + "`" + `suspendReader` + "`" + `."
+input SuspendReaderInput {
+  "A reader of the site."
+  readerId: ID!
+  "For how many days: 1 to 365."
+  days: Int!
+  "Why, shown to the reader: 1 to 1,000 characters."
+  reason: String!
+}
+
+"Payload of ` + "`" + `suspendReader` + "`" + `."
+type SuspendReaderPayload {
+  "The suspended reader, with its ` + "`" + `suspension` + "`" + `."
+  reader: Reader!
+}
+
+"Input of ` + "`" + `deleteMyAccount` + "`" + `."
+input DeleteMyAccountInput {
+  "Must be true: the deletion cannot be undone."
+  confirm: Boolean!
+}
+
+"Payload of ` + "`" + `deleteMyAccount` + "`" + `."
+type DeleteMyAccountPayload {
+  "The ID the reader had."
+  deletedReaderId: ID!
+  "How many of their comments were emptied or removed."
+  comments: Int!
+}
+
 """
 The codes in ` + "`" + `extensions.code` + "`" + ` of every error. They are stable: clients may branch on them.
 """
@@ -1052,7 +2262,10 @@ enum ErrorCode {
   BAD_USER_INPUT
   "A reader token is needed, or the one given is unknown."
   UNAUTHENTICATED
-  "The reader may not do this (e.g. edit another reader's comment, comment on a locked article)."
+  """
+  The credentials may not do this (e.g. edit another reader's comment, comment on a locked article, moderate
+  another site, write while suspended).
+  """
   FORBIDDEN
   "The object does not exist or is not visible."
   NOT_FOUND
@@ -1078,12 +2291,64 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_ActionCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_ActionCount_action(ctx, field)
+	case "count":
+		return ec.fieldContext_ActionCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionCount", field.Name)
+}
+
 func (ec *executionContext) childFields_AddCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "comment":
 		return ec.fieldContext_AddCommentPayload_comment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AddCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AnswerAppealPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_AnswerAppealPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnswerAppealPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Appeal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "commentId":
+		return ec.fieldContext_Appeal_commentId(ctx, field)
+	case "text":
+		return ec.fieldContext_Appeal_text(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Appeal_createdAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Appeal_status(ctx, field)
+	case "answer":
+		return ec.fieldContext_Appeal_answer(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_Appeal_answeredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Appeal", field.Name)
+}
+
+func (ec *executionContext) childFields_AppealModerationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_AppealModerationPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AppealModerationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ApproveCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_ApproveCommentPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApproveCommentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Article(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1108,6 +2373,10 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 		return ec.fieldContext_Article_commentCount(ctx, field)
 	case "comments":
 		return ec.fieldContext_Article_comments(ctx, field)
+	case "moderationLog":
+		return ec.fieldContext_Article_moderationLog(ctx, field)
+	case "viewerModeratedComments":
+		return ec.fieldContext_Article_viewerModeratedComments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Article", field.Name)
 }
@@ -1142,6 +2411,10 @@ func (ec *executionContext) childFields_Comment(ctx context.Context, field graph
 		return ec.fieldContext_Comment_viewerCanEdit(ctx, field)
 	case "replyCount":
 		return ec.fieldContext_Comment_replyCount(ctx, field)
+	case "rule":
+		return ec.fieldContext_Comment_rule(ctx, field)
+	case "moderation":
+		return ec.fieldContext_Comment_moderation(ctx, field)
 	case "replies":
 		return ec.fieldContext_Comment_replies(ctx, field)
 	}
@@ -1172,6 +2445,24 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CommentModeration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "note":
+		return ec.fieldContext_CommentModeration_note(ctx, field)
+	case "moderatedAt":
+		return ec.fieldContext_CommentModeration_moderatedAt(ctx, field)
+	case "reportCount":
+		return ec.fieldContext_CommentModeration_reportCount(ctx, field)
+	case "reports":
+		return ec.fieldContext_CommentModeration_reports(ctx, field)
+	case "appeal":
+		return ec.fieldContext_CommentModeration_appeal(ctx, field)
+	case "canAppeal":
+		return ec.fieldContext_CommentModeration_canAppeal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentModeration", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateReaderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "reader":
@@ -1192,6 +2483,16 @@ func (ec *executionContext) childFields_DeleteCommentPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type DeleteCommentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteMyAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedReaderId":
+		return ec.fieldContext_DeleteMyAccountPayload_deletedReaderId(ctx, field)
+	case "comments":
+		return ec.fieldContext_DeleteMyAccountPayload_comments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteMyAccountPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_EditCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "comment":
@@ -1206,6 +2507,56 @@ func (ec *executionContext) childFields_LikeCommentPayload(ctx context.Context, 
 		return ec.fieldContext_LikeCommentPayload_comment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LikeCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LockArticlePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "article":
+		return ec.fieldContext_LockArticlePayload_article(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LockArticlePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_ModerationAction_action(ctx, field)
+	case "rule":
+		return ec.fieldContext_ModerationAction_rule(ctx, field)
+	case "reason":
+		return ec.fieldContext_ModerationAction_reason(ctx, field)
+	case "commentId":
+		return ec.fieldContext_ModerationAction_commentId(ctx, field)
+	case "decision":
+		return ec.fieldContext_ModerationAction_decision(ctx, field)
+	case "by":
+		return ec.fieldContext_ModerationAction_by(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ModerationAction_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationAction", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationActionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ModerationActionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ModerationActionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ModerationActionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationActionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationActionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ModerationActionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ModerationActionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationActionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1228,8 +2579,90 @@ func (ec *executionContext) childFields_Reader(ctx context.Context, field graphq
 		return ec.fieldContext_Reader_id(ctx, field)
 	case "displayName":
 		return ec.fieldContext_Reader_displayName(ctx, field)
+	case "suspension":
+		return ec.fieldContext_Reader_suspension(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Reader", field.Name)
+}
+
+func (ec *executionContext) childFields_ReaderData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reader":
+		return ec.fieldContext_ReaderData_reader(ctx, field)
+	case "exportedAt":
+		return ec.fieldContext_ReaderData_exportedAt(ctx, field)
+	case "comments":
+		return ec.fieldContext_ReaderData_comments(ctx, field)
+	case "likedCommentIds":
+		return ec.fieldContext_ReaderData_likedCommentIds(ctx, field)
+	case "reports":
+		return ec.fieldContext_ReaderData_reports(ctx, field)
+	case "appeals":
+		return ec.fieldContext_ReaderData_appeals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReaderData", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_RemoveCommentPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "commentId":
+		return ec.fieldContext_Report_commentId(ctx, field)
+	case "rule":
+		return ec.fieldContext_Report_rule(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Report_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "commentId":
+		return ec.fieldContext_ReportCommentPayload_commentId(ctx, field)
+	case "rule":
+		return ec.fieldContext_ReportCommentPayload_rule(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RestoreCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_RestoreCommentPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RestoreCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RuleCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rule":
+		return ec.fieldContext_RuleCount_rule(ctx, field)
+	case "count":
+		return ec.fieldContext_RuleCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RuleCount", field.Name)
+}
+
+func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reader":
+		return ec.fieldContext_SignInPayload_reader(ctx, field)
+	case "token":
+		return ec.fieldContext_SignInPayload_token(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_SignInPayload_expiresAt(ctx, field)
+	case "moderator":
+		return ec.fieldContext_SignInPayload_moderator(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Site(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1242,8 +2675,52 @@ func (ec *executionContext) childFields_Site(ctx context.Context, field graphql.
 		return ec.fieldContext_Site_name(ctx, field)
 	case "article":
 		return ec.fieldContext_Site_article(ctx, field)
+	case "rules":
+		return ec.fieldContext_Site_rules(ctx, field)
+	case "premoderation":
+		return ec.fieldContext_Site_premoderation(ctx, field)
+	case "editWindowSeconds":
+		return ec.fieldContext_Site_editWindowSeconds(ctx, field)
+	case "viewerCanModerate":
+		return ec.fieldContext_Site_viewerCanModerate(ctx, field)
+	case "moderationQueue":
+		return ec.fieldContext_Site_moderationQueue(ctx, field)
+	case "transparencyReport":
+		return ec.fieldContext_Site_transparencyReport(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Site", field.Name)
+}
+
+func (ec *executionContext) childFields_SuspendReaderPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reader":
+		return ec.fieldContext_SuspendReaderPayload_reader(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuspendReaderPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Suspension(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "until":
+		return ec.fieldContext_Suspension_until(ctx, field)
+	case "reason":
+		return ec.fieldContext_Suspension_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Suspension", field.Name)
+}
+
+func (ec *executionContext) childFields_TransparencyReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "actions":
+		return ec.fieldContext_TransparencyReport_actions(ctx, field)
+	case "removalsByRule":
+		return ec.fieldContext_TransparencyReport_removalsByRule(ctx, field)
+	case "appealsUpheld":
+		return ec.fieldContext_TransparencyReport_appealsUpheld(ctx, field)
+	case "appealsReversed":
+		return ec.fieldContext_TransparencyReport_appealsReversed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransparencyReport", field.Name)
 }
 
 func (ec *executionContext) childFields_UnlikeCommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1252,6 +2729,14 @@ func (ec *executionContext) childFields_UnlikeCommentPayload(ctx context.Context
 		return ec.fieldContext_UnlikeCommentPayload_comment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnlikeCommentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UnlockArticlePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "article":
+		return ec.fieldContext_UnlockArticlePayload_article(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnlockArticlePayload", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1400,6 +2885,28 @@ func (ec *executionContext) field_Article_comments_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Article_moderationLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Comment_replies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1436,6 +2943,48 @@ func (ec *executionContext) field_Mutation_addComment_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_answerAppeal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (AnswerAppealInput, error) {
+			return ec.unmarshalNAnswerAppealInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAnswerAppealInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_appealModeration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (AppealModerationInput, error) {
+			return ec.unmarshalNAppealModerationInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealModerationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ApproveCommentInput, error) {
+			return ec.unmarshalNApproveCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐApproveCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createReader_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1456,6 +3005,20 @@ func (ec *executionContext) field_Mutation_deleteComment_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (DeleteCommentInput, error) {
 			return ec.unmarshalNDeleteCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐDeleteCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteMyAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (DeleteMyAccountInput, error) {
+			return ec.unmarshalNDeleteMyAccountInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐDeleteMyAccountInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1492,12 +3055,110 @@ func (ec *executionContext) field_Mutation_likeComment_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_lockArticle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (LockArticleInput, error) {
+			return ec.unmarshalNLockArticleInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐLockArticleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RemoveCommentInput, error) {
+			return ec.unmarshalNRemoveCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRemoveCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ReportCommentInput, error) {
+			return ec.unmarshalNReportCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReportCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RestoreCommentInput, error) {
+			return ec.unmarshalNRestoreCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRestoreCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (SignInInput, error) {
+			return ec.unmarshalNSignInInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_suspendReader_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (SuspendReaderInput, error) {
+			return ec.unmarshalNSuspendReaderInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSuspendReaderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unlikeComment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (UnlikeCommentInput, error) {
 			return ec.unmarshalNUnlikeCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐUnlikeCommentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlockArticle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (UnlockArticleInput, error) {
+			return ec.unmarshalNUnlockArticleInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐUnlockArticleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1598,6 +3259,36 @@ func (ec *executionContext) field_Site_article_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Site_moderationQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "articleId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["articleId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1672,6 +3363,52 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _ActionCount_action(ctx context.Context, field graphql.CollectedField, obj *ActionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionCount_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ModerationActionKind) graphql.Marshaler {
+			return ec.marshalNModerationActionKind2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionCount_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionCount", field, false, false, "ModerationActionKind")
+}
+
+func (ec *executionContext) _ActionCount_count(ctx context.Context, field graphql.CollectedField, obj *ActionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _AddCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *AddCommentPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1694,6 +3431,240 @@ func (ec *executionContext) _AddCommentPayload_comment(ctx context.Context, fiel
 func (ec *executionContext) fieldContext_AddCommentPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "AddCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnswerAppealPayload_comment(ctx context.Context, field graphql.CollectedField, obj *AnswerAppealPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerAppealPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerAppealPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnswerAppealPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Appeal_commentId(ctx context.Context, field graphql.CollectedField, obj *Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Appeal_commentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommentID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Appeal_commentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Appeal", field, true, false, "ID")
+}
+
+func (ec *executionContext) _Appeal_text(ctx context.Context, field graphql.CollectedField, obj *Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Appeal_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Appeal_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Appeal", field, false, false, "String")
+}
+
+func (ec *executionContext) _Appeal_createdAt(ctx context.Context, field graphql.CollectedField, obj *Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Appeal_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Appeal_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Appeal", field, true, false, "DateTime")
+}
+
+func (ec *executionContext) _Appeal_status(ctx context.Context, field graphql.CollectedField, obj *Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Appeal_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v AppealStatus) graphql.Marshaler {
+			return ec.marshalNAppealStatus2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Appeal_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Appeal", field, true, false, "AppealStatus")
+}
+
+func (ec *executionContext) _Appeal_answer(ctx context.Context, field graphql.CollectedField, obj *Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Appeal_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Appeal_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Appeal", field, true, false, "String")
+}
+
+func (ec *executionContext) _Appeal_answeredAt(ctx context.Context, field graphql.CollectedField, obj *Appeal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Appeal_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Appeal_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Appeal", field, true, false, "DateTime")
+}
+
+func (ec *executionContext) _AppealModerationPayload_comment(ctx context.Context, field graphql.CollectedField, obj *AppealModerationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AppealModerationPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AppealModerationPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AppealModerationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApproveCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *ApproveCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApproveCommentPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApproveCommentPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApproveCommentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -1960,6 +3931,82 @@ func (ec *executionContext) fieldContext_Article_comments(ctx context.Context, f
 	if fc.Args, err = ec.field_Article_comments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Article_moderationLog(ctx context.Context, field graphql.CollectedField, obj *thread.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_moderationLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Article().ModerationLog(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ModerationActionConnection) graphql.Marshaler {
+			return ec.marshalNModerationActionConnection2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_moderationLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationActionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Article_moderationLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Article_viewerModeratedComments(ctx context.Context, field graphql.CollectedField, obj *thread.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_viewerModeratedComments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Article().ViewerModeratedComments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_viewerModeratedComments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Article",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -2313,6 +4360,61 @@ func (ec *executionContext) fieldContext_Comment_replyCount(_ context.Context, f
 	return graphql.NewScalarFieldContext("Comment", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Comment_rule(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comment_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Comment_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Comment", field, true, false, "String")
+}
+
+func (ec *executionContext) _Comment_moderation(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Comment_moderation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Comment().Moderation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CommentModeration) graphql.Marshaler {
+			return ec.marshalOCommentModeration2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentModeration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Comment_moderation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Comment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommentModeration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Comment_replies(ctx context.Context, field graphql.CollectedField, obj *Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2531,6 +4633,162 @@ func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _CommentModeration_note(ctx context.Context, field graphql.CollectedField, obj *CommentModeration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentModeration_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommentModeration_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentModeration", field, false, false, "String")
+}
+
+func (ec *executionContext) _CommentModeration_moderatedAt(ctx context.Context, field graphql.CollectedField, obj *CommentModeration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentModeration_moderatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModeratedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommentModeration_moderatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentModeration", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CommentModeration_reportCount(ctx context.Context, field graphql.CollectedField, obj *CommentModeration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentModeration_reportCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentModeration_reportCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentModeration", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CommentModeration_reports(ctx context.Context, field graphql.CollectedField, obj *CommentModeration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentModeration_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*RuleCount) graphql.Marshaler {
+			return ec.marshalNRuleCount2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRuleCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentModeration_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommentModeration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RuleCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommentModeration_appeal(ctx context.Context, field graphql.CollectedField, obj *CommentModeration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentModeration_appeal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Appeal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Appeal) graphql.Marshaler {
+			return ec.marshalOAppeal2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppeal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommentModeration_appeal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommentModeration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appeal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommentModeration_canAppeal(ctx context.Context, field graphql.CollectedField, obj *CommentModeration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentModeration_canAppeal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CanAppeal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentModeration_canAppeal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentModeration", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _CreateReaderPayload_reader(ctx context.Context, field graphql.CollectedField, obj *CreateReaderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2641,6 +4899,52 @@ func (ec *executionContext) fieldContext_DeleteCommentPayload_comment(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _DeleteMyAccountPayload_deletedReaderId(ctx context.Context, field graphql.CollectedField, obj *DeleteMyAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteMyAccountPayload_deletedReaderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedReaderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteMyAccountPayload_deletedReaderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteMyAccountPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteMyAccountPayload_comments(ctx context.Context, field graphql.CollectedField, obj *DeleteMyAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteMyAccountPayload_comments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteMyAccountPayload_comments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteMyAccountPayload", field, false, false, "Int")
+}
+
 func (ec *executionContext) _EditCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *EditCommentPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2700,6 +5004,350 @@ func (ec *executionContext) fieldContext_LikeCommentPayload_comment(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LockArticlePayload_article(ctx context.Context, field graphql.CollectedField, obj *LockArticlePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LockArticlePayload_article(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Article, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *thread.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LockArticlePayload_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LockArticlePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationAction_action(ctx context.Context, field graphql.CollectedField, obj *ModerationAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationAction_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ModerationActionKind) graphql.Marshaler {
+			return ec.marshalNModerationActionKind2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationAction_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationAction", field, true, false, "ModerationActionKind")
+}
+
+func (ec *executionContext) _ModerationAction_rule(ctx context.Context, field graphql.CollectedField, obj *ModerationAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationAction_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationAction_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationAction", field, true, false, "String")
+}
+
+func (ec *executionContext) _ModerationAction_reason(ctx context.Context, field graphql.CollectedField, obj *ModerationAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationAction_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationAction_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationAction", field, true, false, "String")
+}
+
+func (ec *executionContext) _ModerationAction_commentId(ctx context.Context, field graphql.CollectedField, obj *ModerationAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationAction_commentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommentID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationAction_commentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationAction", field, true, false, "ID")
+}
+
+func (ec *executionContext) _ModerationAction_decision(ctx context.Context, field graphql.CollectedField, obj *ModerationAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationAction_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *AppealStatus) graphql.Marshaler {
+			return ec.marshalOAppealStatus2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationAction_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationAction", field, true, false, "AppealStatus")
+}
+
+func (ec *executionContext) _ModerationAction_by(ctx context.Context, field graphql.CollectedField, obj *ModerationAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationAction_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.By(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ModeratorRole) graphql.Marshaler {
+			return ec.marshalNModeratorRole2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModeratorRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationAction_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationAction", field, true, false, "ModeratorRole")
+}
+
+func (ec *executionContext) _ModerationAction_createdAt(ctx context.Context, field graphql.CollectedField, obj *ModerationAction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationAction_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationAction_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationAction", field, true, false, "DateTime")
+}
+
+func (ec *executionContext) _ModerationActionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ModerationActionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationActionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ModerationActionEdge) graphql.Marshaler {
+			return ec.marshalNModerationActionEdge2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationActionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationActionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationActionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationActionConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *ModerationActionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationActionConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ModerationAction) graphql.Marshaler {
+			return ec.marshalNModerationAction2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationActionConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationActionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationAction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationActionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ModerationActionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationActionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationActionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationActionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationActionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ModerationActionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationActionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationActionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationActionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModerationActionEdge_node(ctx context.Context, field graphql.CollectedField, obj *ModerationActionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationActionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ModerationAction) graphql.Marshaler {
+			return ec.marshalNModerationAction2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationActionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationActionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationAction(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2963,6 +5611,490 @@ func (ec *executionContext) fieldContext_Mutation_unlikeComment(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_unlikeComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignIn(ctx, fc.Args["input"].(SignInInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *SignInPayload) graphql.Marshaler {
+			return ec.marshalNSignInPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSignInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportComment(ctx, fc.Args["input"].(ReportCommentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ReportCommentPayload) graphql.Marshaler {
+			return ec.marshalNReportCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReportCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportCommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_appealModeration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_appealModeration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AppealModeration(ctx, fc.Args["input"].(AppealModerationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *AppealModerationPayload) graphql.Marshaler {
+			return ec.marshalNAppealModerationPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealModerationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_appealModeration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AppealModerationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_appealModeration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerAppeal(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerAppeal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerAppeal(ctx, fc.Args["input"].(AnswerAppealInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *AnswerAppealPayload) graphql.Marshaler {
+			return ec.marshalNAnswerAppealPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAnswerAppealPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerAppeal(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerAppealPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerAppeal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveComment(ctx, fc.Args["input"].(ApproveCommentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ApproveCommentPayload) graphql.Marshaler {
+			return ec.marshalNApproveCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐApproveCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApproveCommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveComment(ctx, fc.Args["input"].(RemoveCommentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RemoveCommentPayload) graphql.Marshaler {
+			return ec.marshalNRemoveCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRemoveCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveCommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreComment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreComment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreComment(ctx, fc.Args["input"].(RestoreCommentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RestoreCommentPayload) graphql.Marshaler {
+			return ec.marshalNRestoreCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRestoreCommentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreComment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RestoreCommentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreComment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_lockArticle(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_lockArticle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LockArticle(ctx, fc.Args["input"].(LockArticleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *LockArticlePayload) graphql.Marshaler {
+			return ec.marshalNLockArticlePayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐLockArticlePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_lockArticle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LockArticlePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_lockArticle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlockArticle(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlockArticle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlockArticle(ctx, fc.Args["input"].(UnlockArticleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *UnlockArticlePayload) graphql.Marshaler {
+			return ec.marshalNUnlockArticlePayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐUnlockArticlePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlockArticle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnlockArticlePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlockArticle_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_suspendReader(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_suspendReader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuspendReader(ctx, fc.Args["input"].(SuspendReaderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *SuspendReaderPayload) graphql.Marshaler {
+			return ec.marshalNSuspendReaderPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSuspendReaderPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_suspendReader(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuspendReaderPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_suspendReader_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMyAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMyAccount(ctx, fc.Args["input"].(DeleteMyAccountInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *DeleteMyAccountPayload) graphql.Marshaler {
+			return ec.marshalNDeleteMyAccountPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐDeleteMyAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMyAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteMyAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMyAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3269,6 +6401,38 @@ func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_exportMyData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportMyData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ExportMyData(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ReaderData) graphql.Marshaler {
+			return ec.marshalNReaderData2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReaderData(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportMyData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReaderData(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3391,6 +6555,538 @@ func (ec *executionContext) fieldContext_Reader_displayName(_ context.Context, f
 	return graphql.NewScalarFieldContext("Reader", field, false, false, "String")
 }
 
+func (ec *executionContext) _Reader_suspension(ctx context.Context, field graphql.CollectedField, obj *Reader) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reader_suspension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Reader().Suspension(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Suspension) graphql.Marshaler {
+			return ec.marshalOSuspension2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSuspension(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Reader_suspension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reader",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Suspension(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReaderData_reader(ctx context.Context, field graphql.CollectedField, obj *ReaderData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReaderData_reader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Reader) graphql.Marshaler {
+			return ec.marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReaderData_reader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReaderData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReaderData_exportedAt(ctx context.Context, field graphql.CollectedField, obj *ReaderData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReaderData_exportedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExportedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReaderData_exportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReaderData", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReaderData_comments(ctx context.Context, field graphql.CollectedField, obj *ReaderData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReaderData_comments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReaderData_comments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReaderData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReaderData_likedCommentIds(ctx context.Context, field graphql.CollectedField, obj *ReaderData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReaderData_likedCommentIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LikedCommentIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReaderData_likedCommentIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReaderData", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReaderData_reports(ctx context.Context, field graphql.CollectedField, obj *ReaderData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReaderData_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReaderData_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReaderData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReaderData_appeals(ctx context.Context, field graphql.CollectedField, obj *ReaderData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReaderData_appeals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Appeals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Appeal) graphql.Marshaler {
+			return ec.marshalNAppeal2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReaderData_appeals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReaderData",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appeal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *RemoveCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveCommentPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveCommentPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RemoveCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_commentId(ctx context.Context, field graphql.CollectedField, obj *Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_commentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommentID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_commentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, false, "ID")
+}
+
+func (ec *executionContext) _Report_rule(ctx context.Context, field graphql.CollectedField, obj *Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql.CollectedField, obj *Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, false, "DateTime")
+}
+
+func (ec *executionContext) _ReportCommentPayload_commentId(ctx context.Context, field graphql.CollectedField, obj *ReportCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportCommentPayload_commentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportCommentPayload_commentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportCommentPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportCommentPayload_rule(ctx context.Context, field graphql.CollectedField, obj *ReportCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportCommentPayload_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportCommentPayload_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportCommentPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _RestoreCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *RestoreCommentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RestoreCommentPayload_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalNComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RestoreCommentPayload_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RestoreCommentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RuleCount_rule(ctx context.Context, field graphql.CollectedField, obj *RuleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RuleCount_rule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RuleCount_rule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RuleCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _RuleCount_count(ctx context.Context, field graphql.CollectedField, obj *RuleCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RuleCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RuleCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RuleCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SignInPayload_reader(ctx context.Context, field graphql.CollectedField, obj *SignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInPayload_reader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Reader) graphql.Marshaler {
+			return ec.marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInPayload_reader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignInPayload_token(ctx context.Context, field graphql.CollectedField, obj *SignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInPayload_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignInPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *SignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SignInPayload_moderator(ctx context.Context, field graphql.CollectedField, obj *SignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInPayload_moderator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moderator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInPayload_moderator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Site_id(ctx context.Context, field graphql.CollectedField, obj *thread.Site) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3504,6 +7200,362 @@ func (ec *executionContext) fieldContext_Site_article(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Site_rules(ctx context.Context, field graphql.CollectedField, obj *thread.Site) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Site_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Site_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Site", field, false, false, "String")
+}
+
+func (ec *executionContext) _Site_premoderation(ctx context.Context, field graphql.CollectedField, obj *thread.Site) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Site_premoderation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Premoderation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Site_premoderation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Site", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Site_editWindowSeconds(ctx context.Context, field graphql.CollectedField, obj *thread.Site) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Site_editWindowSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Site().EditWindowSeconds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Site_editWindowSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Site", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Site_viewerCanModerate(ctx context.Context, field graphql.CollectedField, obj *thread.Site) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Site_viewerCanModerate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Site().ViewerCanModerate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Site_viewerCanModerate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Site", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Site_moderationQueue(ctx context.Context, field graphql.CollectedField, obj *thread.Site) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Site_moderationQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Site().ModerationQueue(ctx, obj, fc.Args["articleId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CommentConnection) graphql.Marshaler {
+			return ec.marshalNCommentConnection2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Site_moderationQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Site",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Site_moderationQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Site_transparencyReport(ctx context.Context, field graphql.CollectedField, obj *thread.Site) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Site_transparencyReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Site().TransparencyReport(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *TransparencyReport) graphql.Marshaler {
+			return ec.marshalNTransparencyReport2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐTransparencyReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Site_transparencyReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Site",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransparencyReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuspendReaderPayload_reader(ctx context.Context, field graphql.CollectedField, obj *SuspendReaderPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuspendReaderPayload_reader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Reader) graphql.Marshaler {
+			return ec.marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReader(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuspendReaderPayload_reader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuspendReaderPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reader(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Suspension_until(ctx context.Context, field graphql.CollectedField, obj *Suspension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspension_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspension_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suspension", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Suspension_reason(ctx context.Context, field graphql.CollectedField, obj *Suspension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspension_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspension_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suspension", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransparencyReport_actions(ctx context.Context, field graphql.CollectedField, obj *TransparencyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransparencyReport_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ActionCount) graphql.Marshaler {
+			return ec.marshalNActionCount2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐActionCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransparencyReport_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransparencyReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransparencyReport_removalsByRule(ctx context.Context, field graphql.CollectedField, obj *TransparencyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransparencyReport_removalsByRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovalsByRule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*RuleCount) graphql.Marshaler {
+			return ec.marshalNRuleCount2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRuleCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransparencyReport_removalsByRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransparencyReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RuleCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransparencyReport_appealsUpheld(ctx context.Context, field graphql.CollectedField, obj *TransparencyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransparencyReport_appealsUpheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppealsUpheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransparencyReport_appealsUpheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransparencyReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TransparencyReport_appealsReversed(ctx context.Context, field graphql.CollectedField, obj *TransparencyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransparencyReport_appealsReversed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppealsReversed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransparencyReport_appealsReversed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransparencyReport", field, false, false, "Int")
+}
+
 func (ec *executionContext) _UnlikeCommentPayload_comment(ctx context.Context, field graphql.CollectedField, obj *UnlikeCommentPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3531,6 +7583,38 @@ func (ec *executionContext) fieldContext_UnlikeCommentPayload_comment(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnlockArticlePayload_article(ctx context.Context, field graphql.CollectedField, obj *UnlockArticlePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnlockArticlePayload_article(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Article, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *thread.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnlockArticlePayload_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnlockArticlePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4665,6 +8749,160 @@ func UnmarshalAddCommentInput(ctx context.Context, raw any) (AddCommentInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnswerAppealInput(ctx context.Context, obj any) (AnswerAppealInput, error) {
+	var it AnswerAppealInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commentId", "decision", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentID = data
+		case "decision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decision"))
+			data, err := ec.unmarshalNAppealDecision2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealDecision(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Decision = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerAppealInput unmarshals raw into the AnswerAppealInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerAppealInput(ctx context.Context, raw any) (AnswerAppealInput, error) {
+	var out AnswerAppealInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerAppealInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAppealModerationInput(ctx context.Context, obj any) (AppealModerationInput, error) {
+	var it AppealModerationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commentId", "text"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentID = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAppealModerationInput unmarshals raw into the AppealModerationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAppealModerationInput(ctx context.Context, raw any) (AppealModerationInput, error) {
+	var out AppealModerationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AppealModerationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApproveCommentInput(ctx context.Context, obj any) (ApproveCommentInput, error) {
+	var it ApproveCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commentId", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApproveCommentInput unmarshals raw into the ApproveCommentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApproveCommentInput(ctx context.Context, raw any) (ApproveCommentInput, error) {
+	var out ApproveCommentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveCommentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateReaderInput(ctx context.Context, obj any) (CreateReaderInput, error) {
 	var it CreateReaderInput
 	if obj == nil {
@@ -4753,6 +8991,48 @@ func (ec *executionContext) unmarshalInputDeleteCommentInput(ctx context.Context
 func UnmarshalDeleteCommentInput(ctx context.Context, raw any) (DeleteCommentInput, error) {
 	var out DeleteCommentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteCommentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteMyAccountInput(ctx context.Context, obj any) (DeleteMyAccountInput, error) {
+	var it DeleteMyAccountInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"confirm"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "confirm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirm"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confirm = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteMyAccountInput unmarshals raw into the DeleteMyAccountInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteMyAccountInput(ctx context.Context, raw any) (DeleteMyAccountInput, error) {
+	var out DeleteMyAccountInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteMyAccountInput", raw, &out)
 	return out, err
 }
 
@@ -4847,6 +9127,314 @@ func UnmarshalLikeCommentInput(ctx context.Context, raw any) (LikeCommentInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLockArticleInput(ctx context.Context, obj any) (LockArticleInput, error) {
+	var it LockArticleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"articleId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "articleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("articleId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ArticleID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLockArticleInput unmarshals raw into the LockArticleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLockArticleInput(ctx context.Context, raw any) (LockArticleInput, error) {
+	var out LockArticleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LockArticleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRemoveCommentInput(ctx context.Context, obj any) (RemoveCommentInput, error) {
+	var it RemoveCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commentId", "rule", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentID = data
+		case "rule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rule"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rule = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveCommentInput unmarshals raw into the RemoveCommentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveCommentInput(ctx context.Context, raw any) (RemoveCommentInput, error) {
+	var out RemoveCommentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveCommentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportCommentInput(ctx context.Context, obj any) (ReportCommentInput, error) {
+	var it ReportCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commentId", "rule"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentID = data
+		case "rule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rule"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rule = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportCommentInput unmarshals raw into the ReportCommentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportCommentInput(ctx context.Context, raw any) (ReportCommentInput, error) {
+	var out ReportCommentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportCommentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRestoreCommentInput(ctx context.Context, obj any) (RestoreCommentInput, error) {
+	var it RestoreCommentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commentId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commentId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommentID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRestoreCommentInput unmarshals raw into the RestoreCommentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRestoreCommentInput(ctx context.Context, raw any) (RestoreCommentInput, error) {
+	var out RestoreCommentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RestoreCommentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSignInInput(ctx context.Context, obj any) (SignInInput, error) {
+	var it SignInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"site", "token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "site":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("site"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Site = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInInput unmarshals raw into the SignInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInInput(ctx context.Context, raw any) (SignInInput, error) {
+	var out SignInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSuspendReaderInput(ctx context.Context, obj any) (SuspendReaderInput, error) {
+	var it SuspendReaderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"readerId", "days", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "readerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("readerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReaderID = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSuspendReaderInput unmarshals raw into the SuspendReaderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSuspendReaderInput(ctx context.Context, raw any) (SuspendReaderInput, error) {
+	var out SuspendReaderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SuspendReaderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUnlikeCommentInput(ctx context.Context, obj any) (UnlikeCommentInput, error) {
 	var it UnlikeCommentInput
 	if obj == nil {
@@ -4886,6 +9474,55 @@ func (ec *executionContext) unmarshalInputUnlikeCommentInput(ctx context.Context
 func UnmarshalUnlikeCommentInput(ctx context.Context, raw any) (UnlikeCommentInput, error) {
 	var out UnlikeCommentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnlikeCommentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUnlockArticleInput(ctx context.Context, obj any) (UnlockArticleInput, error) {
+	var it UnlockArticleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"articleId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "articleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("articleId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ArticleID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUnlockArticleInput unmarshals raw into the UnlockArticleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnlockArticleInput(ctx context.Context, raw any) (UnlockArticleInput, error) {
+	var out UnlockArticleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnlockArticleInput", raw, &out)
 	return out, err
 }
 
@@ -4938,6 +9575,44 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var actionCountImplementors = []string{"ActionCount"}
+
+func (ec *executionContext) _ActionCount(ctx context.Context, sel ast.SelectionSet, obj *ActionCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionCount")
+		case "action":
+			out.Values[i] = ec._ActionCount_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ActionCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var addCommentPayloadImplementors = []string{"AddCommentPayload"}
 
 func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
@@ -4951,6 +9626,163 @@ func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.Sele
 			out.Values[i] = graphql.MarshalString("AddCommentPayload")
 		case "comment":
 			out.Values[i] = ec._AddCommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var answerAppealPayloadImplementors = []string{"AnswerAppealPayload"}
+
+func (ec *executionContext) _AnswerAppealPayload(ctx context.Context, sel ast.SelectionSet, obj *AnswerAppealPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerAppealPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnswerAppealPayload")
+		case "comment":
+			out.Values[i] = ec._AnswerAppealPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var appealImplementors = []string{"Appeal"}
+
+func (ec *executionContext) _Appeal(ctx context.Context, sel ast.SelectionSet, obj *Appeal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, appealImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Appeal")
+		case "commentId":
+			out.Values[i] = ec._Appeal_commentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._Appeal_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Appeal_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Appeal_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answer":
+			out.Values[i] = ec._Appeal_answer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "answeredAt":
+			out.Values[i] = ec._Appeal_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var appealModerationPayloadImplementors = []string{"AppealModerationPayload"}
+
+func (ec *executionContext) _AppealModerationPayload(ctx context.Context, sel ast.SelectionSet, obj *AppealModerationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, appealModerationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AppealModerationPayload")
+		case "comment":
+			out.Values[i] = ec._AppealModerationPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var approveCommentPayloadImplementors = []string{"ApproveCommentPayload"}
+
+func (ec *executionContext) _ApproveCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *ApproveCommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approveCommentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApproveCommentPayload")
+		case "comment":
+			out.Values[i] = ec._ApproveCommentPayload_comment(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5035,6 +9867,18 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Article_comments(ctx, field, obj)
+				})
+		case "moderationLog":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_moderationLog(ctx, field, obj)
+				})
+		case "viewerModeratedComments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_viewerModeratedComments(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5138,6 +9982,17 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "rule":
+			out.Values[i] = ec._Comment_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "moderation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Comment_moderation(ctx, field, obj)
+				})
 		case "replies":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -5247,6 +10102,64 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var commentModerationImplementors = []string{"CommentModeration"}
+
+func (ec *executionContext) _CommentModeration(ctx context.Context, sel ast.SelectionSet, obj *CommentModeration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentModerationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommentModeration")
+		case "note":
+			out.Values[i] = ec._CommentModeration_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "moderatedAt":
+			out.Values[i] = ec._CommentModeration_moderatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reportCount":
+			out.Values[i] = ec._CommentModeration_reportCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reports":
+			out.Values[i] = ec._CommentModeration_reports(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appeal":
+			out.Values[i] = ec._CommentModeration_appeal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "canAppeal":
+			out.Values[i] = ec._CommentModeration_canAppeal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createReaderPayloadImplementors = []string{"CreateReaderPayload"}
 
 func (ec *executionContext) _CreateReaderPayload(ctx context.Context, sel ast.SelectionSet, obj *CreateReaderPayload) graphql.Marshaler {
@@ -5304,6 +10217,44 @@ func (ec *executionContext) _DeleteCommentPayload(ctx context.Context, sel ast.S
 		case "comment":
 			out.Values[i] = ec._DeleteCommentPayload_comment(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteMyAccountPayloadImplementors = []string{"DeleteMyAccountPayload"}
+
+func (ec *executionContext) _DeleteMyAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteMyAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteMyAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteMyAccountPayload")
+		case "deletedReaderId":
+			out.Values[i] = ec._DeleteMyAccountPayload_deletedReaderId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comments":
+			out.Values[i] = ec._DeleteMyAccountPayload_comments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -5389,6 +10340,183 @@ func (ec *executionContext) _LikeCommentPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var lockArticlePayloadImplementors = []string{"LockArticlePayload"}
+
+func (ec *executionContext) _LockArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *LockArticlePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lockArticlePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LockArticlePayload")
+		case "article":
+			out.Values[i] = ec._LockArticlePayload_article(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var moderationActionImplementors = []string{"ModerationAction"}
+
+func (ec *executionContext) _ModerationAction(ctx context.Context, sel ast.SelectionSet, obj *ModerationAction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationActionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationAction")
+		case "action":
+			out.Values[i] = ec._ModerationAction_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rule":
+			out.Values[i] = ec._ModerationAction_rule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ModerationAction_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "commentId":
+			out.Values[i] = ec._ModerationAction_commentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decision":
+			out.Values[i] = ec._ModerationAction_decision(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "by":
+			out.Values[i] = ec._ModerationAction_by(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ModerationAction_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var moderationActionConnectionImplementors = []string{"ModerationActionConnection"}
+
+func (ec *executionContext) _ModerationActionConnection(ctx context.Context, sel ast.SelectionSet, obj *ModerationActionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationActionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationActionConnection")
+		case "edges":
+			out.Values[i] = ec._ModerationActionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ModerationActionConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ModerationActionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var moderationActionEdgeImplementors = []string{"ModerationActionEdge"}
+
+func (ec *executionContext) _ModerationActionEdge(ctx context.Context, sel ast.SelectionSet, obj *ModerationActionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationActionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationActionEdge")
+		case "cursor":
+			out.Values[i] = ec._ModerationActionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ModerationActionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5446,6 +10574,83 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "unlikeComment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_unlikeComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appealModeration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_appealModeration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerAppeal":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerAppeal(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreComment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreComment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lockArticle":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_lockArticle(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlockArticle":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlockArticle(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendReader":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_suspendReader(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMyAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMyAccount(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -5564,6 +10769,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_viewer(ctx, field)
 				})
+		case "exportMyData":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportMyData(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -5609,10 +10820,307 @@ func (ec *executionContext) _Reader(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Reader_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "displayName":
 			out.Values[i] = ec._Reader_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suspension":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Reader_suspension(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var readerDataImplementors = []string{"ReaderData"}
+
+func (ec *executionContext) _ReaderData(ctx context.Context, sel ast.SelectionSet, obj *ReaderData) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, readerDataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReaderData")
+		case "reader":
+			out.Values[i] = ec._ReaderData_reader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exportedAt":
+			out.Values[i] = ec._ReaderData_exportedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "comments":
+			out.Values[i] = ec._ReaderData_comments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "likedCommentIds":
+			out.Values[i] = ec._ReaderData_likedCommentIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reports":
+			out.Values[i] = ec._ReaderData_reports(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appeals":
+			out.Values[i] = ec._ReaderData_appeals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removeCommentPayloadImplementors = []string{"RemoveCommentPayload"}
+
+func (ec *executionContext) _RemoveCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *RemoveCommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeCommentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveCommentPayload")
+		case "comment":
+			out.Values[i] = ec._RemoveCommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportImplementors = []string{"Report"}
+
+func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Report")
+		case "commentId":
+			out.Values[i] = ec._Report_commentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rule":
+			out.Values[i] = ec._Report_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Report_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportCommentPayloadImplementors = []string{"ReportCommentPayload"}
+
+func (ec *executionContext) _ReportCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *ReportCommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportCommentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportCommentPayload")
+		case "commentId":
+			out.Values[i] = ec._ReportCommentPayload_commentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rule":
+			out.Values[i] = ec._ReportCommentPayload_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var restoreCommentPayloadImplementors = []string{"RestoreCommentPayload"}
+
+func (ec *executionContext) _RestoreCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *RestoreCommentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, restoreCommentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RestoreCommentPayload")
+		case "comment":
+			out.Values[i] = ec._RestoreCommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ruleCountImplementors = []string{"RuleCount"}
+
+func (ec *executionContext) _RuleCount(ctx context.Context, sel ast.SelectionSet, obj *RuleCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ruleCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RuleCount")
+		case "rule":
+			out.Values[i] = ec._RuleCount_rule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._RuleCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signInPayloadImplementors = []string{"SignInPayload"}
+
+func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.SelectionSet, obj *SignInPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signInPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignInPayload")
+		case "reader":
+			out.Values[i] = ec._SignInPayload_reader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "token":
+			out.Values[i] = ec._SignInPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._SignInPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moderator":
+			out.Values[i] = ec._SignInPayload_moderator(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5666,6 +11174,159 @@ func (ec *executionContext) _Site(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Site_article(ctx, field, obj)
 				})
+		case "rules":
+			out.Values[i] = ec._Site_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "premoderation":
+			out.Values[i] = ec._Site_premoderation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "editWindowSeconds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Site_editWindowSeconds(ctx, field, obj)
+				})
+		case "viewerCanModerate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Site_viewerCanModerate(ctx, field, obj)
+				})
+		case "moderationQueue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Site_moderationQueue(ctx, field, obj)
+				})
+		case "transparencyReport":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Site_transparencyReport(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suspendReaderPayloadImplementors = []string{"SuspendReaderPayload"}
+
+func (ec *executionContext) _SuspendReaderPayload(ctx context.Context, sel ast.SelectionSet, obj *SuspendReaderPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suspendReaderPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuspendReaderPayload")
+		case "reader":
+			out.Values[i] = ec._SuspendReaderPayload_reader(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suspensionImplementors = []string{"Suspension"}
+
+func (ec *executionContext) _Suspension(ctx context.Context, sel ast.SelectionSet, obj *Suspension) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suspensionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Suspension")
+		case "until":
+			out.Values[i] = ec._Suspension_until(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._Suspension_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transparencyReportImplementors = []string{"TransparencyReport"}
+
+func (ec *executionContext) _TransparencyReport(ctx context.Context, sel ast.SelectionSet, obj *TransparencyReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transparencyReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransparencyReport")
+		case "actions":
+			out.Values[i] = ec._TransparencyReport_actions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removalsByRule":
+			out.Values[i] = ec._TransparencyReport_removalsByRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appealsUpheld":
+			out.Values[i] = ec._TransparencyReport_appealsUpheld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "appealsReversed":
+			out.Values[i] = ec._TransparencyReport_appealsReversed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5696,6 +11357,39 @@ func (ec *executionContext) _UnlikeCommentPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("UnlikeCommentPayload")
 		case "comment":
 			out.Values[i] = ec._UnlikeCommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unlockArticlePayloadImplementors = []string{"UnlockArticlePayload"}
+
+func (ec *executionContext) _UnlockArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UnlockArticlePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unlockArticlePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnlockArticlePayload")
+		case "article":
+			out.Values[i] = ec._UnlockArticlePayload_article(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6078,6 +11772,30 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNActionCount2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐActionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*ActionCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActionCount2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐActionCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActionCount2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐActionCount(ctx context.Context, sel ast.SelectionSet, v *ActionCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionCount!")
+		return graphql.Null
+	}
+	return ec._ActionCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAddCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAddCommentInput(ctx context.Context, v any) (AddCommentInput, error) {
 	res, err := ec.unmarshalInputAddCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6089,6 +11807,89 @@ func (ec *executionContext) marshalNAddCommentPayload2ᚖgithubᚗcomᚋthreadli
 		return graphql.Null
 	}
 	return ec._AddCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnswerAppealInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAnswerAppealInput(ctx context.Context, v any) (AnswerAppealInput, error) {
+	res, err := ec.unmarshalInputAnswerAppealInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerAppealPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAnswerAppealPayload(ctx context.Context, sel ast.SelectionSet, v *AnswerAppealPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnswerAppealPayload!")
+		return graphql.Null
+	}
+	return ec._AnswerAppealPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAppeal2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealᚄ(ctx context.Context, sel ast.SelectionSet, v []*Appeal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAppeal2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppeal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAppeal2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppeal(ctx context.Context, sel ast.SelectionSet, v *Appeal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Appeal!")
+		return graphql.Null
+	}
+	return ec._Appeal(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAppealDecision2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealDecision(ctx context.Context, v any) (AppealDecision, error) {
+	var res AppealDecision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAppealDecision2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealDecision(ctx context.Context, sel ast.SelectionSet, v AppealDecision) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAppealModerationInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealModerationInput(ctx context.Context, v any) (AppealModerationInput, error) {
+	res, err := ec.unmarshalInputAppealModerationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAppealModerationPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealModerationPayload(ctx context.Context, sel ast.SelectionSet, v *AppealModerationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AppealModerationPayload!")
+		return graphql.Null
+	}
+	return ec._AppealModerationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAppealStatus2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealStatus(ctx context.Context, v any) (AppealStatus, error) {
+	var res AppealStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAppealStatus2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealStatus(ctx context.Context, sel ast.SelectionSet, v AppealStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNApproveCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐApproveCommentInput(ctx context.Context, v any) (ApproveCommentInput, error) {
+	res, err := ec.unmarshalInputApproveCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApproveCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐApproveCommentPayload(ctx context.Context, sel ast.SelectionSet, v *ApproveCommentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApproveCommentPayload!")
+		return graphql.Null
+	}
+	return ec._ApproveCommentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNArticle2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx context.Context, sel ast.SelectionSet, v *thread.Article) graphql.Marshaler {
@@ -6219,6 +12020,19 @@ func (ec *executionContext) marshalNDeleteCommentPayload2ᚖgithubᚗcomᚋthrea
 	return ec._DeleteCommentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeleteMyAccountInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐDeleteMyAccountInput(ctx context.Context, v any) (DeleteMyAccountInput, error) {
+	res, err := ec.unmarshalInputDeleteMyAccountInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteMyAccountPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐDeleteMyAccountPayload(ctx context.Context, sel ast.SelectionSet, v *DeleteMyAccountPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteMyAccountPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteMyAccountPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEditCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐEditCommentInput(ctx context.Context, v any) (EditCommentInput, error) {
 	res, err := ec.unmarshalInputEditCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6302,6 +12116,95 @@ func (ec *executionContext) marshalNLikeCommentPayload2ᚖgithubᚗcomᚋthreadl
 	return ec._LikeCommentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNLockArticleInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐLockArticleInput(ctx context.Context, v any) (LockArticleInput, error) {
+	res, err := ec.unmarshalInputLockArticleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLockArticlePayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐLockArticlePayload(ctx context.Context, sel ast.SelectionSet, v *LockArticlePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LockArticlePayload!")
+		return graphql.Null
+	}
+	return ec._LockArticlePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationAction2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ModerationAction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModerationAction2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModerationAction2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationAction(ctx context.Context, sel ast.SelectionSet, v *ModerationAction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModerationAction!")
+		return graphql.Null
+	}
+	return ec._ModerationAction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationActionConnection2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionConnection(ctx context.Context, sel ast.SelectionSet, v *ModerationActionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModerationActionConnection!")
+		return graphql.Null
+	}
+	return ec._ModerationActionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationActionEdge2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ModerationActionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModerationActionEdge2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModerationActionEdge2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionEdge(ctx context.Context, sel ast.SelectionSet, v *ModerationActionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModerationActionEdge!")
+		return graphql.Null
+	}
+	return ec._ModerationActionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNModerationActionKind2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionKind(ctx context.Context, v any) (ModerationActionKind, error) {
+	var res ModerationActionKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNModerationActionKind2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModerationActionKind(ctx context.Context, sel ast.SelectionSet, v ModerationActionKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNModeratorRole2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModeratorRole(ctx context.Context, v any) (ModeratorRole, error) {
+	var res ModeratorRole
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNModeratorRole2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐModeratorRole(ctx context.Context, sel ast.SelectionSet, v ModeratorRole) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐNode(ctx context.Context, sel ast.SelectionSet, v []Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -6328,6 +12231,114 @@ func (ec *executionContext) marshalNReader2ᚖgithubᚗcomᚋthreadlineᚋthread
 	return ec._Reader(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNReaderData2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReaderData(ctx context.Context, sel ast.SelectionSet, v *ReaderData) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReaderData!")
+		return graphql.Null
+	}
+	return ec._ReaderData(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRemoveCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRemoveCommentInput(ctx context.Context, v any) (RemoveCommentInput, error) {
+	res, err := ec.unmarshalInputRemoveCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRemoveCommentPayload(ctx context.Context, sel ast.SelectionSet, v *RemoveCommentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveCommentPayload!")
+		return graphql.Null
+	}
+	return ec._RemoveCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReport2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*Report) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReport2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReport2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReport(ctx context.Context, sel ast.SelectionSet, v *Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Report!")
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReportCommentInput(ctx context.Context, v any) (ReportCommentInput, error) {
+	res, err := ec.unmarshalInputReportCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐReportCommentPayload(ctx context.Context, sel ast.SelectionSet, v *ReportCommentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportCommentPayload!")
+		return graphql.Null
+	}
+	return ec._ReportCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRestoreCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRestoreCommentInput(ctx context.Context, v any) (RestoreCommentInput, error) {
+	res, err := ec.unmarshalInputRestoreCommentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRestoreCommentPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRestoreCommentPayload(ctx context.Context, sel ast.SelectionSet, v *RestoreCommentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RestoreCommentPayload!")
+		return graphql.Null
+	}
+	return ec._RestoreCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRuleCount2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRuleCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*RuleCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRuleCount2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRuleCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRuleCount2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐRuleCount(ctx context.Context, sel ast.SelectionSet, v *RuleCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RuleCount!")
+		return graphql.Null
+	}
+	return ec._RuleCount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSignInInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSignInInput(ctx context.Context, v any) (SignInInput, error) {
+	res, err := ec.unmarshalInputSignInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSignInPayload(ctx context.Context, sel ast.SelectionSet, v *SignInPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignInPayload!")
+		return graphql.Null
+	}
+	return ec._SignInPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSite2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐSite(ctx context.Context, sel ast.SelectionSet, v *thread.Site) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Site!")
@@ -6350,6 +12361,56 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSuspendReaderInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSuspendReaderInput(ctx context.Context, v any) (SuspendReaderInput, error) {
+	res, err := ec.unmarshalInputSuspendReaderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSuspendReaderPayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSuspendReaderPayload(ctx context.Context, sel ast.SelectionSet, v *SuspendReaderPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SuspendReaderPayload!")
+		return graphql.Null
+	}
+	return ec._SuspendReaderPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTransparencyReport2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐTransparencyReport(ctx context.Context, sel ast.SelectionSet, v *TransparencyReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransparencyReport!")
+		return graphql.Null
+	}
+	return ec._TransparencyReport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUnlikeCommentInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐUnlikeCommentInput(ctx context.Context, v any) (UnlikeCommentInput, error) {
 	res, err := ec.unmarshalInputUnlikeCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6361,6 +12422,19 @@ func (ec *executionContext) marshalNUnlikeCommentPayload2ᚖgithubᚗcomᚋthrea
 		return graphql.Null
 	}
 	return ec._UnlikeCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUnlockArticleInput2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐUnlockArticleInput(ctx context.Context, v any) (UnlockArticleInput, error) {
+	res, err := ec.unmarshalInputUnlockArticleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnlockArticlePayload2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐUnlockArticlePayload(ctx context.Context, sel ast.SelectionSet, v *UnlockArticlePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnlockArticlePayload!")
+		return graphql.Null
+	}
+	return ec._UnlockArticlePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -6505,6 +12579,29 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAppeal2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppeal(ctx context.Context, sel ast.SelectionSet, v *Appeal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Appeal(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAppealStatus2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealStatus(ctx context.Context, v any) (*AppealStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(AppealStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAppealStatus2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐAppealStatus(ctx context.Context, sel ast.SelectionSet, v *AppealStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOArticle2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx context.Context, sel ast.SelectionSet, v *thread.Article) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -6547,6 +12644,13 @@ func (ec *executionContext) marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthrea
 		return graphql.Null
 	}
 	return ec._Comment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCommentModeration2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentModeration(ctx context.Context, sel ast.SelectionSet, v *CommentModeration) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CommentModeration(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCommentOrder2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentOrder(ctx context.Context, v any) (*CommentOrder, error) {
@@ -6656,6 +12760,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSuspension2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐSuspension(ctx context.Context, sel ast.SelectionSet, v *Suspension) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Suspension(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -35,6 +35,15 @@ func setComplexity(c *ComplexityRoot) {
 	c.Comment.Replies = func(child int, first *int, _ *string) int {
 		return 1 + pageSize(first)*child
 	}
+	c.Site.ModerationQueue = func(child int, _ *string, first *int, _ *string) int {
+		return 1 + pageSize(first)*child
+	}
+	c.Article.ModerationLog = func(child int, first *int, _ *string) int {
+		return 1 + pageSize(first)*child
+	}
+	c.Article.ViewerModeratedComments = func(child int) int {
+		return 1 + thread.MaxModeratedShown*child
+	}
 	c.Query.Nodes = func(child int, ids []string) int {
 		return 1 + len(ids)*child
 	}

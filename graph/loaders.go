@@ -18,6 +18,9 @@ type Loaders struct {
 	readers  *dataloadgen.Loader[int64, *thread.Reader]
 	liked    *dataloadgen.Loader[int64, bool]
 	replies  *dataloadgen.Loader[repliesKey, *thread.Page]
+	// appeals and reportRules serve the moderation of comments, for their authors and moderators.
+	appeals     *dataloadgen.Loader[int64, *thread.Appeal]
+	reportRules *dataloadgen.Loader[int64, []thread.RuleCount]
 }
 
 // repliesKey identifies one page of a comment's replies.
@@ -56,6 +59,8 @@ func WithLoaders(ctx context.Context, svc *thread.Service) context.Context {
 		replies: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []repliesKey) (map[repliesKey]*thread.Page, error) {
 			return loadReplies(ctx, svc, keys)
 		}, opts...),
+		appeals:     dataloadgen.NewMappedLoader(svc.Appeals, opts...),
+		reportRules: dataloadgen.NewMappedLoader(svc.ReportRules, opts...),
 	}
 	return context.WithValue(ctx, loadersKey{}, l)
 }
@@ -69,6 +74,8 @@ func (l *Loaders) forget() {
 	l.readers.ClearAll()
 	l.liked.ClearAll()
 	l.replies.ClearAll()
+	l.appeals.ClearAll()
+	l.reportRules.ClearAll()
 }
 
 func loadersFor(ctx context.Context) *Loaders {

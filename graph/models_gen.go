@@ -7,7 +7,18 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
+
+	"github.com/threadline/threadline/thread"
 )
+
+// How many actions of a kind were taken.
+type ActionCount struct {
+	// The kind.
+	Action ModerationActionKind `json:"action"`
+	// How many.
+	Count int `json:"count"`
+}
 
 // Input of `addComment`.
 type AddCommentInput struct {
@@ -22,6 +33,50 @@ type AddCommentInput struct {
 // Payload of `addComment`.
 type AddCommentPayload struct {
 	// The new comment.
+	Comment *Comment `json:"comment"`
+}
+
+// Input of `answerAppeal`.
+type AnswerAppealInput struct {
+	// The comment whose appeal to answer.
+	CommentID string `json:"commentId"`
+	// Keep or reverse the decision.
+	Decision AppealDecision `json:"decision"`
+	// Why, for the author: 1 to 1,000 characters.
+	Reason string `json:"reason"`
+}
+
+// Payload of `answerAppeal`.
+type AnswerAppealPayload struct {
+	// The comment, with its answered appeal.
+	Comment *Comment `json:"comment"`
+}
+
+// Input of `appealModeration`.
+type AppealModerationInput struct {
+	// One of the viewer's own comments that a moderator removed, or that reports held.
+	CommentID string `json:"commentId"`
+	// Why the decision should change: 1 to 1,000 characters.
+	Text string `json:"text"`
+}
+
+// Payload of `appealModeration`.
+type AppealModerationPayload struct {
+	// The comment, with its `moderation.appeal`.
+	Comment *Comment `json:"comment"`
+}
+
+// Input of `approveComment`.
+type ApproveCommentInput struct {
+	// A pending comment, or a published one readers reported.
+	CommentID string `json:"commentId"`
+	// An optional note, up to 1,000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+// Payload of `approveComment`.
+type ApproveCommentPayload struct {
+	// The published comment.
 	Comment *Comment `json:"comment"`
 }
 
@@ -43,6 +98,22 @@ type CommentEdge struct {
 	Cursor string `json:"cursor"`
 	// The comment.
 	Node *Comment `json:"node"`
+}
+
+// How moderators dealt with a comment, as its author and the site's moderators see it.
+type CommentModeration struct {
+	// The moderator's note to the author; null if none.
+	Note *string `json:"note,omitempty"`
+	// When a moderator (or the report threshold) last acted on it; null if never.
+	ModeratedAt *time.Time `json:"moderatedAt,omitempty"`
+	// Moderators only (0 for the author): readers' reports since a moderator last reviewed it.
+	ReportCount int `json:"reportCount"`
+	// Moderators only (empty for the author): the rules its reports cited, most cited first.
+	Reports []*RuleCount `json:"reports"`
+	// The author's appeal and its answer; null if there is none.
+	Appeal *Appeal `json:"appeal,omitempty"`
+	// Whether the author may appeal now: it is removed or held after reports, and was not appealed before.
+	CanAppeal bool `json:"canAppeal"`
 }
 
 // Input of `createReader`.
@@ -75,6 +146,20 @@ type DeleteCommentPayload struct {
 	Comment *Comment `json:"comment,omitempty"`
 }
 
+// Input of `deleteMyAccount`.
+type DeleteMyAccountInput struct {
+	// Must be true: the deletion cannot be undone.
+	Confirm bool `json:"confirm"`
+}
+
+// Payload of `deleteMyAccount`.
+type DeleteMyAccountPayload struct {
+	// The ID the reader had.
+	DeletedReaderID string `json:"deletedReaderId"`
+	// How many of their comments were emptied or removed.
+	Comments int `json:"comments"`
+}
+
 // Input of `editComment`.
 type EditCommentInput struct {
 	// The comment to edit: one of the viewer's own.
@@ -101,6 +186,38 @@ type LikeCommentPayload struct {
 	Comment *Comment `json:"comment"`
 }
 
+// Input of `lockArticle`.
+type LockArticleInput struct {
+	// The article to lock.
+	ArticleID string `json:"articleId"`
+	// Why, shown in the article's moderation log: 1 to 1,000 characters.
+	Reason string `json:"reason"`
+}
+
+// Payload of `lockArticle`.
+type LockArticlePayload struct {
+	// The locked article.
+	Article *thread.Article `json:"article"`
+}
+
+// A page of moderation actions.
+type ModerationActionConnection struct {
+	// The actions of this page, each with its cursor.
+	Edges []*ModerationActionEdge `json:"edges"`
+	// The actions of this page.
+	Nodes []*ModerationAction `json:"nodes"`
+	// Where this page stands in the list.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A moderation action in a connection.
+type ModerationActionEdge struct {
+	// Pass it as `after` to get the actions that follow this one.
+	Cursor string `json:"cursor"`
+	// The action.
+	Node *ModerationAction `json:"node"`
+}
+
 // The entry points for writing. Each needs a reader token, except `createReader`.
 type Mutation struct {
 }
@@ -121,6 +238,133 @@ type PageInfo struct {
 type Query struct {
 }
 
+// Everything a reader wrote or did on their site, as `exportMyData` returns it.
+type ReaderData struct {
+	// The reader.
+	Reader *Reader `json:"reader"`
+	// When this export was made.
+	ExportedAt time.Time `json:"exportedAt"`
+	// Every comment of theirs that still exists, whatever its status, oldest first, with its body.
+	Comments []*Comment `json:"comments"`
+	// The IDs of the comments they like.
+	LikedCommentIds []string `json:"likedCommentIds"`
+	// Their reports.
+	Reports []*Report `json:"reports"`
+	// Their appeals, with the answers.
+	Appeals []*Appeal `json:"appeals"`
+}
+
+// Input of `removeComment`.
+type RemoveCommentInput struct {
+	// A published or pending comment.
+	CommentID string `json:"commentId"`
+	// The site rule it breaks: one of `Site.rules`.
+	Rule string `json:"rule"`
+	// An optional note to the author, up to 1,000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+// Payload of `removeComment`.
+type RemoveCommentPayload struct {
+	// The removed comment.
+	Comment *Comment `json:"comment"`
+}
+
+// Input of `reportComment`.
+type ReportCommentInput struct {
+	// The comment to report: a published one, not the viewer's own.
+	CommentID string `json:"commentId"`
+	// One of the site's `rules` that the comment breaks.
+	Rule string `json:"rule"`
+}
+
+// Payload of `reportComment`.
+type ReportCommentPayload struct {
+	// The reported comment's ID.
+	CommentID string `json:"commentId"`
+	// The rule the report cited.
+	Rule string `json:"rule"`
+}
+
+// Input of `restoreComment`.
+type RestoreCommentInput struct {
+	// A removed comment.
+	CommentID string `json:"commentId"`
+	// Why it is restored: 1 to 1,000 characters.
+	Reason string `json:"reason"`
+}
+
+// Payload of `restoreComment`.
+type RestoreCommentPayload struct {
+	// The published comment.
+	Comment *Comment `json:"comment"`
+}
+
+// How often a rule was cited.
+type RuleCount struct {
+	// The rule.
+	Rule string `json:"rule"`
+	// How often.
+	Count int `json:"count"`
+}
+
+// Input of `signIn`.
+type SignInInput struct {
+	// The slug of the site that signed the token.
+	Site string `json:"site"`
+	// An HS256 JWT signed with the site's secret: `sub` (the site's ID for the user, 1 to 200 bytes), `name`
+	// (shown with their comments), `exp`, and `moderator: true` for the site's moderators.
+	Token string `json:"token"`
+}
+
+// Payload of `signIn`.
+type SignInPayload struct {
+	// The reader the site's user maps to.
+	Reader *Reader `json:"reader"`
+	// The session's bearer token; it expires with the site's token, and after 30 days at most.
+	Token string `json:"token"`
+	// When the session ends.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// Whether the session moderates the site.
+	Moderator bool `json:"moderator"`
+}
+
+// Input of `suspendReader`.
+type SuspendReaderInput struct {
+	// A reader of the site.
+	ReaderID string `json:"readerId"`
+	// For how many days: 1 to 365.
+	Days int `json:"days"`
+	// Why, shown to the reader: 1 to 1,000 characters.
+	Reason string `json:"reason"`
+}
+
+// Payload of `suspendReader`.
+type SuspendReaderPayload struct {
+	// The suspended reader, with its `suspension`.
+	Reader *Reader `json:"reader"`
+}
+
+// A moderator's suspension of a reader.
+type Suspension struct {
+	// When it ends.
+	Until time.Time `json:"until"`
+	// The moderator's reason.
+	Reason string `json:"reason"`
+}
+
+// A site's moderation, counted: its transparency report.
+type TransparencyReport struct {
+	// How many actions of each kind the site's moderators (and the report threshold) took.
+	Actions []*ActionCount `json:"actions"`
+	// How many comments were removed under each rule, most first.
+	RemovalsByRule []*RuleCount `json:"removalsByRule"`
+	// How many appeals moderators answered by keeping their decision.
+	AppealsUpheld int `json:"appealsUpheld"`
+	// How many appeals moderators answered by reversing their decision.
+	AppealsReversed int `json:"appealsReversed"`
+}
+
 // Input of `unlikeComment`.
 type UnlikeCommentInput struct {
 	// The comment to stop liking.
@@ -131,6 +375,139 @@ type UnlikeCommentInput struct {
 type UnlikeCommentPayload struct {
 	// The comment, with its new count.
 	Comment *Comment `json:"comment"`
+}
+
+// Input of `unlockArticle`.
+type UnlockArticleInput struct {
+	// The article to unlock.
+	ArticleID string `json:"articleId"`
+	// Why, shown in the article's moderation log: 1 to 1,000 characters.
+	Reason string `json:"reason"`
+}
+
+// Payload of `unlockArticle`.
+type UnlockArticlePayload struct {
+	// The unlocked article.
+	Article *thread.Article `json:"article"`
+}
+
+// A moderator's answer to an appeal.
+type AppealDecision string
+
+const (
+	// Keep the decision.
+	AppealDecisionUphold AppealDecision = "UPHOLD"
+	// Reverse it and publish the comment.
+	AppealDecisionReverse AppealDecision = "REVERSE"
+)
+
+var AllAppealDecision = []AppealDecision{
+	AppealDecisionUphold,
+	AppealDecisionReverse,
+}
+
+func (e AppealDecision) IsValid() bool {
+	switch e {
+	case AppealDecisionUphold, AppealDecisionReverse:
+		return true
+	}
+	return false
+}
+
+func (e AppealDecision) String() string {
+	return string(e)
+}
+
+func (e *AppealDecision) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AppealDecision(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AppealDecision", str)
+	}
+	return nil
+}
+
+func (e AppealDecision) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AppealDecision) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AppealDecision) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where an appeal stands.
+type AppealStatus string
+
+const (
+	// Waiting for a moderator.
+	AppealStatusOpen AppealStatus = "OPEN"
+	// The moderator kept the decision.
+	AppealStatusUpheld AppealStatus = "UPHELD"
+	// The moderator reversed the decision: the comment is published.
+	AppealStatusReversed AppealStatus = "REVERSED"
+)
+
+var AllAppealStatus = []AppealStatus{
+	AppealStatusOpen,
+	AppealStatusUpheld,
+	AppealStatusReversed,
+}
+
+func (e AppealStatus) IsValid() bool {
+	switch e {
+	case AppealStatusOpen, AppealStatusUpheld, AppealStatusReversed:
+		return true
+	}
+	return false
+}
+
+func (e AppealStatus) String() string {
+	return string(e)
+}
+
+func (e *AppealStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AppealStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AppealStatus", str)
+	}
+	return nil
+}
+
+func (e AppealStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AppealStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AppealStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // The orders of an article's top-level comments.
@@ -200,9 +577,10 @@ type CommentStatus string
 const (
 	// Visible to everyone.
 	CommentStatusPublished CommentStatus = "PUBLISHED"
-	// Waiting for a moderator; visible to its author and moderators only.
+	// Waiting for a moderator (pre-moderation, or held after reports); visible to its author and moderators only.
 	CommentStatusPending CommentStatus = "PENDING"
-	// Removed by a moderator.
+	// Removed by a moderator, citing `rule`. Other readers see a placeholder with the rule and no body or author;
+	// its author and moderators see it all.
 	CommentStatusRemoved CommentStatus = "REMOVED"
 	// Deleted by its author but kept as a placeholder because it has replies: no body, no author.
 	CommentStatusDeleted CommentStatus = "DELETED"
@@ -266,7 +644,8 @@ const (
 	ErrorCodeBadUserInput ErrorCode = "BAD_USER_INPUT"
 	// A reader token is needed, or the one given is unknown.
 	ErrorCodeUnauthenticated ErrorCode = "UNAUTHENTICATED"
-	// The reader may not do this (e.g. edit another reader's comment, comment on a locked article).
+	// The credentials may not do this (e.g. edit another reader's comment, comment on a locked article, moderate
+	// another site, write while suspended).
 	ErrorCodeForbidden ErrorCode = "FORBIDDEN"
 	// The object does not exist or is not visible.
 	ErrorCodeNotFound ErrorCode = "NOT_FOUND"
@@ -333,6 +712,140 @@ func (e *ErrorCode) UnmarshalJSON(b []byte) error {
 }
 
 func (e ErrorCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a moderation action did.
+type ModerationActionKind string
+
+const (
+	// A pending comment was published, or readers' reports about one were dismissed.
+	ModerationActionKindApprove ModerationActionKind = "APPROVE"
+	// A comment was removed, citing a rule.
+	ModerationActionKindRemove ModerationActionKind = "REMOVE"
+	// A removed comment was published again.
+	ModerationActionKindRestore ModerationActionKind = "RESTORE"
+	// Readers' reports held a comment for review.
+	ModerationActionKindHold ModerationActionKind = "HOLD"
+	// The article was closed to new comments.
+	ModerationActionKindLock ModerationActionKind = "LOCK"
+	// The article was opened to new comments again.
+	ModerationActionKindUnlock ModerationActionKind = "UNLOCK"
+	// A reader was suspended.
+	ModerationActionKindSuspend ModerationActionKind = "SUSPEND"
+	// A moderator answered an author's appeal.
+	ModerationActionKindAnswerAppeal ModerationActionKind = "ANSWER_APPEAL"
+)
+
+var AllModerationActionKind = []ModerationActionKind{
+	ModerationActionKindApprove,
+	ModerationActionKindRemove,
+	ModerationActionKindRestore,
+	ModerationActionKindHold,
+	ModerationActionKindLock,
+	ModerationActionKindUnlock,
+	ModerationActionKindSuspend,
+	ModerationActionKindAnswerAppeal,
+}
+
+func (e ModerationActionKind) IsValid() bool {
+	switch e {
+	case ModerationActionKindApprove, ModerationActionKindRemove, ModerationActionKindRestore, ModerationActionKindHold, ModerationActionKindLock, ModerationActionKindUnlock, ModerationActionKindSuspend, ModerationActionKindAnswerAppeal:
+		return true
+	}
+	return false
+}
+
+func (e ModerationActionKind) String() string {
+	return string(e)
+}
+
+func (e *ModerationActionKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ModerationActionKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ModerationActionKind", str)
+	}
+	return nil
+}
+
+func (e ModerationActionKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ModerationActionKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ModerationActionKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who took a moderation action. Moderators are never named.
+type ModeratorRole string
+
+const (
+	// One of the site's moderators.
+	ModeratorRoleModerator ModeratorRole = "MODERATOR"
+	// Threadline itself, by the site's rules (the report threshold).
+	ModeratorRoleSystem ModeratorRole = "SYSTEM"
+)
+
+var AllModeratorRole = []ModeratorRole{
+	ModeratorRoleModerator,
+	ModeratorRoleSystem,
+}
+
+func (e ModeratorRole) IsValid() bool {
+	switch e {
+	case ModeratorRoleModerator, ModeratorRoleSystem:
+		return true
+	}
+	return false
+}
+
+func (e ModeratorRole) String() string {
+	return string(e)
+}
+
+func (e *ModeratorRole) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ModeratorRole(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ModeratorRole", str)
+	}
+	return nil
+}
+
+func (e ModeratorRole) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ModeratorRole) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ModeratorRole) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

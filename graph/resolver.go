@@ -3,9 +3,38 @@
 // of comments to a constant number of queries.
 package graph
 
-import "github.com/threadline/threadline/thread"
+import (
+	"context"
+
+	"github.com/threadline/threadline/thread"
+)
 
 // Resolver is the root resolver; per-type resolvers embed it.
 type Resolver struct {
 	Service *thread.Service
+}
+
+// moderated wraps the comment a moderation mutation returns, after emptying the loaders' caches so that the
+// payload's fields read the change.
+func (r *Resolver) moderated(ctx context.Context, c *thread.Comment) *Comment {
+	loadersFor(ctx).forget()
+	return newComment(ctx, c)
+}
+
+// reloaded returns comment id as the viewer now sees it, after a write.
+func (r *Resolver) reloaded(ctx context.Context, id int64) (*Comment, error) {
+	loadersFor(ctx).forget()
+	c, err := load(ctx, loadersFor(ctx).comments, id)
+	if c == nil && err == nil {
+		err = thread.Errorf(thread.CodeNotFound, "no comment has this ID")
+	}
+	return newComment(ctx, c), err
+}
+
+// deref returns what p points at, or "".
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -56,6 +56,33 @@ func (r *articleResolver) Comments(ctx context.Context, obj *thread.Article, fir
 	return newConnection(ctx, page, obj.TopLevelCount), nil
 }
 
+func (r *articleResolver) ModerationLog(ctx context.Context, obj *thread.Article, first *int, after *string) (*ModerationActionConnection, error) {
+	n, err := thread.PageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	var before int64
+	if after != nil {
+		if before, err = decodeLogCursor(*after); err != nil {
+			return nil, err
+		}
+	}
+	list, hasNext, err := r.Service.ModerationLog(ctx, obj.ID, n, before)
+	if err != nil {
+		return nil, err
+	}
+	return newActionConnection(list, hasNext), nil
+}
+
+func (r *articleResolver) ViewerModeratedComments(ctx context.Context, obj *thread.Article) ([]*Comment, error) {
+	list, err := r.Service.ViewerModerated(ctx, obj.ID)
+	out := make([]*Comment, len(list))
+	for i, c := range list {
+		out[i] = newComment(ctx, c)
+	}
+	return out, err
+}
+
 // Article is the resolver for the article field.
 func (r *commentResolver) Article(ctx context.Context, obj *Comment) (*thread.Article, error) {
 	return load(ctx, loadersFor(ctx).articles, obj.ArticleID)
@@ -85,6 +112,10 @@ func (r *commentResolver) ViewerHasLiked(ctx context.Context, obj *Comment) (boo
 		return false, nil
 	}
 	return load(ctx, loadersFor(ctx).liked, obj.Comment.ID)
+}
+
+func (r *commentResolver) Moderation(ctx context.Context, obj *Comment) (*CommentModeration, error) {
+	return commentModeration(ctx, obj)
 }
 
 // Replies is the resolver for the replies field.
@@ -194,6 +225,117 @@ func (r *mutationResolver) UnlikeComment(ctx context.Context, input UnlikeCommen
 	return &UnlikeCommentPayload{Comment: newComment(ctx, c)}, nil
 }
 
+func (r *mutationResolver) SignIn(ctx context.Context, input SignInInput) (*SignInPayload, error) {
+	reader, token, expires, err := r.Service.SignIn(ctx, input.Site, input.Token)
+	if err != nil {
+		return nil, err
+	}
+	return &SignInPayload{Reader: newReader(reader), Token: token, ExpiresAt: expires, Moderator: reader.Moderator}, nil
+}
+
+func (r *mutationResolver) ReportComment(ctx context.Context, input ReportCommentInput) (*ReportCommentPayload, error) {
+	id, err := idOf(kindComment, input.CommentID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Service.ReportComment(ctx, id, input.Rule); err != nil {
+		return nil, err
+	}
+	loadersFor(ctx).forget()
+	return &ReportCommentPayload{CommentID: input.CommentID, Rule: input.Rule}, nil
+}
+
+func (r *mutationResolver) AppealModeration(ctx context.Context, input AppealModerationInput) (*AppealModerationPayload, error) {
+	id, err := idOf(kindComment, input.CommentID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Service.AppealModeration(ctx, id, input.Text); err != nil {
+		return nil, err
+	}
+	c, err := r.reloaded(ctx, id)
+	return &AppealModerationPayload{Comment: c}, err
+}
+
+func (r *mutationResolver) AnswerAppeal(ctx context.Context, input AnswerAppealInput) (*AnswerAppealPayload, error) {
+	id, err := idOf(kindComment, input.CommentID)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := r.Service.AnswerAppeal(ctx, id, input.Decision.decision(), input.Reason)
+	return &AnswerAppealPayload{Comment: r.moderated(ctx, c)}, err
+}
+
+func (r *mutationResolver) ApproveComment(ctx context.Context, input ApproveCommentInput) (*ApproveCommentPayload, error) {
+	id, err := idOf(kindComment, input.CommentID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Service.ApproveComment(ctx, id, deref(input.Note))
+	return &ApproveCommentPayload{Comment: r.moderated(ctx, c)}, err
+}
+
+func (r *mutationResolver) RemoveComment(ctx context.Context, input RemoveCommentInput) (*RemoveCommentPayload, error) {
+	id, err := idOf(kindComment, input.CommentID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Service.RemoveComment(ctx, id, input.Rule, deref(input.Note))
+	return &RemoveCommentPayload{Comment: r.moderated(ctx, c)}, err
+}
+
+func (r *mutationResolver) RestoreComment(ctx context.Context, input RestoreCommentInput) (*RestoreCommentPayload, error) {
+	id, err := idOf(kindComment, input.CommentID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Service.RestoreComment(ctx, id, input.Reason)
+	return &RestoreCommentPayload{Comment: r.moderated(ctx, c)}, err
+}
+
+func (r *mutationResolver) LockArticle(ctx context.Context, input LockArticleInput) (*LockArticlePayload, error) {
+	id, err := idOf(kindArticle, input.ArticleID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Service.SetArticleLocked(ctx, id, true, input.Reason)
+	loadersFor(ctx).forget()
+	return &LockArticlePayload{Article: a}, err
+}
+
+func (r *mutationResolver) UnlockArticle(ctx context.Context, input UnlockArticleInput) (*UnlockArticlePayload, error) {
+	id, err := idOf(kindArticle, input.ArticleID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Service.SetArticleLocked(ctx, id, false, input.Reason)
+	loadersFor(ctx).forget()
+	return &UnlockArticlePayload{Article: a}, err
+}
+
+func (r *mutationResolver) SuspendReader(ctx context.Context, input SuspendReaderInput) (*SuspendReaderPayload, error) {
+	id, err := idOf(kindReader, input.ReaderID)
+	if err != nil {
+		return nil, err
+	}
+	reader, err := r.Service.SuspendReader(ctx, id, input.Days, input.Reason)
+	loadersFor(ctx).forget()
+	return &SuspendReaderPayload{Reader: newReader(reader)}, err
+}
+
+func (r *mutationResolver) DeleteMyAccount(ctx context.Context, input DeleteMyAccountInput) (*DeleteMyAccountPayload, error) {
+	if !input.Confirm {
+		return nil, thread.Errorf(thread.CodeInvalid, "set confirm to true: deleting an account cannot be undone")
+	}
+	v := thread.Viewer(ctx)
+	n, err := r.Service.DeleteMyAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	loadersFor(ctx).forget()
+	return &DeleteMyAccountPayload{DeletedReaderID: globalID(kindReader, v.ID), Comments: n}, nil
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (Node, error) {
 	return r.node(ctx, id)
@@ -236,6 +378,24 @@ func (r *queryResolver) Viewer(ctx context.Context) (*Reader, error) {
 	return newReader(v), err
 }
 
+func (r *queryResolver) ExportMyData(ctx context.Context) (*ReaderData, error) {
+	d, err := r.Service.ExportMyData(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newReaderData(ctx, d, r.Service.Now()), nil
+}
+
+func (r *readerResolver) Suspension(ctx context.Context, obj *Reader) (*Suspension, error) {
+	if obj.SuspendedUntil.IsZero() || !r.Service.Now().Before(obj.SuspendedUntil) {
+		return nil, nil
+	}
+	if v := thread.Viewer(ctx); (v == nil || v.ID != obj.Reader.ID) && !thread.Moderates(ctx, obj.SiteID) {
+		return nil, nil
+	}
+	return &Suspension{Until: obj.SuspendedUntil, Reason: obj.SuspensionReason}, nil
+}
+
 // ID is the resolver for the id field.
 func (r *siteResolver) ID(ctx context.Context, obj *thread.Site) (string, error) {
 	return globalID(kindSite, obj.ID), nil
@@ -246,6 +406,49 @@ func (r *siteResolver) Article(ctx context.Context, obj *thread.Site, key string
 	return noted(ctx)(nullIfNotFound(r.Service.ArticleOfSite(ctx, obj.ID, key)))
 }
 
+func (r *siteResolver) EditWindowSeconds(ctx context.Context, obj *thread.Site) (*int, error) {
+	if obj.EditWindow == 0 {
+		return nil, nil
+	}
+	secs := int(obj.EditWindow.Seconds())
+	return &secs, nil
+}
+
+func (r *siteResolver) ViewerCanModerate(ctx context.Context, obj *thread.Site) (bool, error) {
+	return thread.Moderates(ctx, obj.ID), nil
+}
+
+func (r *siteResolver) ModerationQueue(ctx context.Context, obj *thread.Site, articleID *string, first *int, after *string) (*CommentConnection, error) {
+	req := thread.PageRequest{Order: thread.OrderOldest}
+	var err error
+	if req.First, err = thread.PageSize(first); err != nil {
+		return nil, err
+	}
+	if after != nil {
+		k, err := thread.DecodeCursor(thread.OrderOldest, *after)
+		if err != nil {
+			return nil, err
+		}
+		req.After = &k
+	}
+	var article int64
+	if articleID != nil {
+		if article, err = idOf(kindArticle, *articleID); err != nil {
+			return nil, err
+		}
+	}
+	page, total, err := r.Service.ModerationQueue(ctx, obj.ID, article, req)
+	if err != nil {
+		return nil, err
+	}
+	return newConnection(ctx, page, total), nil
+}
+
+func (r *siteResolver) TransparencyReport(ctx context.Context, obj *thread.Site) (*TransparencyReport, error) {
+	totals, err := r.Service.ModerationTotals(ctx, obj.ID)
+	return newTransparencyReport(totals), err
+}
+
 func (r *Resolver) Article() ArticleResolver { return &articleResolver{r} }
 
 func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
@@ -254,6 +457,8 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+func (r *Resolver) Reader() ReaderResolver { return &readerResolver{r} }
+
 func (r *Resolver) Site() SiteResolver { return &siteResolver{r} }
 
 type (
@@ -261,5 +466,6 @@ type (
 	commentResolver  struct{ *Resolver }
 	mutationResolver struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
+	readerResolver   struct{ *Resolver }
 	siteResolver     struct{ *Resolver }
 )

@@ -198,7 +198,8 @@ func clientAddress(next http.Handler) http.Handler {
 	})
 }
 
-// authenticate resolves the bearer token, if any, to the reader making the request. This is the one place
+// authenticate resolves the bearer token, if any, to who makes the request: a reader, a site's signed-in
+// user, or a site's moderator key. This is the one place
 // credentials are read. A request without a token is anonymous; one with a bad token reads as anonymous too,
 // but whatever needs a reader answers UNAUTHENTICATED with the reason.
 func authenticate(svc *thread.Service, next http.Handler) http.Handler {
@@ -208,10 +209,10 @@ func authenticate(svc *thread.Service, next http.Handler) http.Handler {
 			scheme, token, _ := strings.Cut(header, " ")
 			if !strings.EqualFold(scheme, "Bearer") || token == "" {
 				ctx = thread.WithRefusedViewer(ctx, thread.Errorf(thread.CodeUnauthenticated, "the Authorization header must be `Bearer TOKEN`"))
-			} else if reader, err := svc.Authenticate(ctx, strings.TrimSpace(token)); err != nil {
+			} else if authenticated, err := svc.Authenticate(ctx, strings.TrimSpace(token)); err != nil {
 				ctx = thread.WithRefusedViewer(ctx, err)
 			} else {
-				ctx = thread.WithViewer(ctx, reader)
+				ctx = authenticated
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -10,26 +10,32 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-const commentColumns = "id, article_id, parent_id, author_id, body, body_html, status, depth, like_count, reply_count, created_at, edited_at"
+const commentColumns = "id, article_id, parent_id, author_id, body, body_html, status, depth, like_count, reply_count, created_at, edited_at, rule, note, moderated_at, report_count"
 
-// visible is the SQL twin of thread.Comment.Visible.
-const visible = "status IN ('published', 'deleted')"
+// listed is the SQL twin of thread.Comment.Listed.
+const listed = "status IN ('published', 'removed', 'deleted')"
 
 func scanComment(row interface{ Scan(...any) error }) (*thread.Comment, error) {
 	var c thread.Comment
-	var parent, author, edited sql.NullInt64
+	var parent, author, edited, moderated sql.NullInt64
 	var created int64
 	err := row.Scan(&c.ID, &c.ArticleID, &parent, &author, &c.Body, &c.BodyHTML, &c.Status, &c.Depth,
-		&c.LikeCount, &c.ReplyCount, &created, &edited)
+		&c.LikeCount, &c.ReplyCount, &created, &edited, &c.Rule, &c.Note, &moderated, &c.ReportCount)
 	if err != nil {
 		return nil, err
 	}
 	c.ParentID, c.AuthorID = parent.Int64, author.Int64
 	c.CreatedAt = time.UnixMilli(created).UTC()
-	if edited.Valid {
-		c.EditedAt = time.UnixMilli(edited.Int64).UTC()
-	}
+	c.EditedAt, c.ModeratedAt = optionalTime(edited), optionalTime(moderated)
 	return &c, nil
+}
+
+// optionalTime returns the time of a nullable Unix-millisecond column: zero for NULL.
+func optionalTime(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64).UTC()
 }
 
 // CommentsByID returns the comments with the IDs, whatever their status.
@@ -65,7 +71,7 @@ func keyset(o thread.Order, k *thread.Key) (cond string, args []any, orderBy str
 func (db *DB) TopLevelComments(ctx context.Context, articleID int64, req thread.PageRequest) ([]*thread.Comment, error) {
 	cond, args, orderBy := keyset(req.Order, req.After)
 	query := fmt.Sprintf("SELECT %s FROM comments WHERE article_id = ? AND parent_id IS NULL AND %s %s ORDER BY %s LIMIT ?",
-		commentColumns, visible, cond, orderBy)
+		commentColumns, listed, cond, orderBy)
 	args = append(append([]any{articleID}, args...), req.First+1)
 	rows, err := db.reader().QueryContext(ctx, query, args...)
 	if err != nil {
@@ -87,7 +93,7 @@ func (db *DB) Replies(ctx context.Context, parentIDs []int64, req thread.PageReq
 	cond, keyArgs, orderBy := keyset(thread.OrderOldest, req.After)
 	query := fmt.Sprintf(`SELECT %s FROM json_each(?) AS p JOIN comments AS c ON c.id IN (
 			SELECT id FROM comments WHERE parent_id = p.value AND %s %s ORDER BY %s LIMIT ?)
-		ORDER BY p.key, c.created_at, c.id`, qualified("c", commentColumns), visible, cond, orderBy)
+		ORDER BY p.key, c.created_at, c.id`, qualified("c", commentColumns), listed, cond, orderBy)
 	args := append(append([]any{idList(parentIDs)}, keyArgs...), req.First+1)
 	rows, err := db.reader().QueryContext(ctx, query, args...)
 	if err != nil {
@@ -134,19 +140,36 @@ func insertComment(ctx context.Context, tx queryer, c *thread.Comment) error {
 	if c.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if c.Status != thread.StatusPublished {
-		return nil
-	}
-	topLevel := 1
-	if c.ParentID != 0 {
-		topLevel = 0
-		if _, err := tx.ExecContext(ctx, "UPDATE comments SET reply_count = reply_count + 1 WHERE id = ?", c.ParentID); err != nil {
+	return count(ctx, tx, c, "", c.Status)
+}
+
+// count moves the counts of c's article and parent as c goes from status from ("" for a new comment) to to:
+// the parent's replies and the article's top-level comments count the listed, the article's comments count
+// the published.
+func count(ctx context.Context, tx queryer, c *thread.Comment, from, to thread.Status) error {
+	was, is := &thread.Comment{Status: from}, &thread.Comment{Status: to}
+	listedDelta, publishedDelta := boolInt(is.Listed())-boolInt(was.Listed()), boolInt(to == thread.StatusPublished)-boolInt(from == thread.StatusPublished)
+	topLevel := 0
+	if c.ParentID == 0 {
+		topLevel = listedDelta
+	} else if listedDelta != 0 {
+		if _, err := tx.ExecContext(ctx, "UPDATE comments SET reply_count = reply_count + ? WHERE id = ?", listedDelta, c.ParentID); err != nil {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, "UPDATE articles SET comment_count = comment_count + 1, top_level_count = top_level_count + ? WHERE id = ?",
-		topLevel, c.ArticleID)
+	if topLevel == 0 && publishedDelta == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE articles SET comment_count = comment_count + ?, top_level_count = top_level_count + ? WHERE id = ?",
+		publishedDelta, topLevel, c.ArticleID)
 	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // EditComment replaces a comment's body and returns the comment as it now is.

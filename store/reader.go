@@ -2,21 +2,45 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/threadline/threadline/thread"
 )
 
-const readerColumns = "id, site_id, display_name, created_at"
+const readerColumns = "id, site_id, display_name, created_at, suspended_until, suspension_reason"
 
 func scanReader(row interface{ Scan(...any) error }) (*thread.Reader, error) {
 	var r thread.Reader
 	var created int64
-	if err := row.Scan(&r.ID, &r.SiteID, &r.DisplayName, &created); err != nil {
+	var suspended sql.NullInt64
+	if err := row.Scan(&r.ID, &r.SiteID, &r.DisplayName, &created, &suspended, &r.SuspensionReason); err != nil {
 		return nil, err
 	}
 	r.CreatedAt = time.UnixMilli(created).UTC()
+	r.SuspendedUntil = optionalTime(suspended)
 	return &r, nil
+}
+
+// ReaderBySSOSubject returns the reader a site's signed-in user maps to.
+func (db *DB) ReaderBySSOSubject(ctx context.Context, siteID int64, subject string) (*thread.Reader, error) {
+	r, err := scanReader(db.reader().QueryRowContext(ctx,
+		"SELECT "+readerColumns+" FROM readers WHERE site_id = ? AND sso_subject = ?", siteID, subject))
+	return r, notFound(err, "reader")
+}
+
+// UpsertSSOReader finds the reader of a site's user, renaming it, or creates it.
+func (db *DB) UpsertSSOReader(ctx context.Context, r *thread.Reader, subject string) error {
+	return db.inTx(ctx, func(tx queryer) error {
+		got, err := scanReader(tx.QueryRowContext(ctx, `INSERT INTO readers (site_id, display_name, sso_subject, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (site_id, sso_subject) WHERE sso_subject IS NOT NULL DO UPDATE SET display_name = excluded.display_name
+			RETURNING `+readerColumns, r.SiteID, r.DisplayName, subject, r.CreatedAt.UnixMilli()))
+		if err != nil {
+			return err
+		}
+		*r = *got
+		return nil
+	})
 }
 
 // ReaderByTokenHash returns the reader whose token has the hash.

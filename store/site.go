@@ -10,13 +10,13 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-const siteColumns = "id, slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, created_at"
+const siteColumns = "id, slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, report_threshold, created_at"
 
 func scanSite(row interface{ Scan(...any) error }) (*thread.Site, error) {
 	var s thread.Site
 	var created, editWindow int64
 	var ancestors, rules string
-	err := row.Scan(&s.ID, &s.Slug, &s.Name, &ancestors, &s.Premoderation, &editWindow, &rules, &s.SigningSecret, &created)
+	err := row.Scan(&s.ID, &s.Slug, &s.Name, &ancestors, &s.Premoderation, &editWindow, &rules, &s.SigningSecret, &s.ReportThreshold, &created)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func siteValues(s *thread.Site) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{s.Name, ancestors, s.Premoderation, s.EditWindow.Milliseconds(), rules, s.SigningSecret}, nil
+	return []any{s.Name, ancestors, s.Premoderation, s.EditWindow.Milliseconds(), rules, s.SigningSecret, max(s.ReportThreshold, 1)}, nil
 }
 
 func jsonList(v []string) (string, error) {
@@ -81,8 +81,8 @@ func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO sites (slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, append(append([]any{s.Slug}, values...), s.CreatedAt.UnixMilli())...)
+		res, err := tx.ExecContext(ctx, `INSERT INTO sites (slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, report_threshold, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(append([]any{s.Slug}, values...), s.CreatedAt.UnixMilli())...)
 		if err != nil {
 			return conflict(err, "a site with this slug exists")
 		}
@@ -98,7 +98,7 @@ func (db *DB) UpdateSite(ctx context.Context, s *thread.Site) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, frame_ancestors = ?, premoderation = ?, edit_window_ms = ?, rules = ?, signing_secret = ?
+		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, frame_ancestors = ?, premoderation = ?, edit_window_ms = ?, rules = ?, signing_secret = ?, report_threshold = ?
 			WHERE id = ?`, append(values, s.ID)...)
 		if err != nil {
 			return err
@@ -143,4 +143,10 @@ func each[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (*T,
 		add(v)
 	}
 	return rows.Err()
+}
+
+// ModeratorKeyByHash returns the site and ID of the moderator key with the hash.
+func (db *DB) ModeratorKeyByHash(ctx context.Context, hash []byte) (siteID, keyID int64, err error) {
+	err = db.reader().QueryRowContext(ctx, "SELECT site_id, id FROM moderator_keys WHERE key_hash = ?", hash).Scan(&siteID, &keyID)
+	return siteID, keyID, notFound(err, "moderator key")
 }

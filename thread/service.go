@@ -3,6 +3,7 @@ package thread
 import (
 	"context"
 	"crypto/sha256"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,18 +81,69 @@ func (s *Service) Articles(ctx context.Context, ids []int64) (map[int64]*Article
 	return s.store.ArticlesByID(ctx, ids)
 }
 
-// Comments looks comments up by ID. Comments a reader may not see (pending, removed) are left out.
+// Comments looks comments up by ID, as the viewer may see them (see shown); the others are left out.
 func (s *Service) Comments(ctx context.Context, ids []int64) (map[int64]*Comment, error) {
 	all, err := s.store.CommentsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	for id, c := range all {
-		if !c.Visible() {
-			delete(all, id)
+	list := make([]*Comment, 0, len(all))
+	for _, c := range all {
+		list = append(list, c)
+	}
+	if list, err = s.shown(ctx, list); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*Comment, len(list))
+	for _, c := range list {
+		out[c.ID] = c
+	}
+	return out, nil
+}
+
+// shown returns the comments the viewer may see, as they may see them, in order. Published comments and
+// placeholders of deleted ones are for everyone. Pending comments are for their author and the site's
+// moderators only. Removed comments are shown in full to those too, and to everyone else as placeholders
+// that keep the rule but not the body or the author.
+func (s *Service) shown(ctx context.Context, list []*Comment) ([]*Comment, error) {
+	v := viewerOf(ctx)
+	mayModerate := v.keyID != 0 || v.reader != nil && v.reader.Moderator
+	var articles map[int64]*Article
+	out := make([]*Comment, 0, len(list))
+	for _, c := range list {
+		if c.Status == StatusPublished || c.Status == StatusDeleted || v.reader != nil && c.AuthorID == v.reader.ID {
+			out = append(out, c)
+			continue
+		}
+		moderates := false
+		if mayModerate {
+			if articles == nil {
+				ids := make([]int64, len(list))
+				for i, c := range list {
+					ids[i] = c.ArticleID
+				}
+				var err error
+				if articles, err = s.store.ArticlesByID(ctx, ids); err != nil {
+					return nil, err
+				}
+			}
+			moderates = articles[c.ArticleID] != nil && v.moderates(articles[c.ArticleID].SiteID)
+		}
+		switch {
+		case moderates:
+			out = append(out, c)
+		case c.Status == StatusRemoved:
+			out = append(out, c.placeholder())
 		}
 	}
-	return all, nil
+	return out, nil
+}
+
+// placeholder returns what readers other than its author and moderators see of a removed comment.
+func (c *Comment) placeholder() *Comment {
+	p := *c
+	p.Body, p.BodyHTML, p.AuthorID, p.Note, p.ReportCount = "", "", 0, "", 0
+	return &p
 }
 
 // Readers looks readers up by ID.
@@ -105,7 +157,9 @@ func (s *Service) TopLevelComments(ctx context.Context, articleID int64, req Pag
 	if err != nil {
 		return nil, err
 	}
-	return newPage(list, req), nil
+	p := newPage(list, req)
+	p.Comments, err = s.shown(ctx, p.Comments)
+	return p, err
 }
 
 // Replies returns a page of direct replies, oldest first, for each parent.
@@ -117,7 +171,11 @@ func (s *Service) Replies(ctx context.Context, parentIDs []int64, req PageReques
 	}
 	pages := make(map[int64]*Page, len(parentIDs))
 	for _, id := range parentIDs {
-		pages[id] = newPage(lists[id], req)
+		p := newPage(lists[id], req)
+		if p.Comments, err = s.shown(ctx, p.Comments); err != nil {
+			return nil, err
+		}
+		pages[id] = p
 	}
 	return pages, nil
 }
@@ -172,18 +230,6 @@ func HashToken(token string) []byte {
 	return h[:]
 }
 
-// Authenticate returns the reader a bearer token belongs to.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Reader, error) {
-	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
-		return nil, Errorf(CodeUnauthenticated, "the token is not a Threadline reader token")
-	}
-	r, err := s.store.ReaderByTokenHash(ctx, HashToken(token))
-	if ErrorCode(err) == CodeNotFound {
-		return nil, Errorf(CodeUnauthenticated, "the token is unknown")
-	}
-	return r, err
-}
-
 // NewComment is what a reader posts.
 type NewComment struct {
 	ArticleID int64
@@ -191,31 +237,26 @@ type NewComment struct {
 	Body      string
 }
 
-// AddComment posts the viewer's comment or reply.
+// AddComment posts the viewer's comment or reply. On a site with pre-moderation it waits, pending, for a
+// moderator, unless the viewer moderates the site.
 func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, error) {
-	v, err := RequireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
 	body, err := ValidateBody(in.Body)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limit("comments", byReader(s.comments, v), byClient(ctx, s.writes)); err != nil {
-		return nil, err
-	}
-	articles, err := s.store.ArticlesByID(ctx, []int64{in.ArticleID})
+	a, site, err := s.articleInContext(ctx, in.ArticleID)
 	if err != nil {
 		return nil, err
 	}
-	a := articles[in.ArticleID]
-	switch {
-	case a == nil:
-		return nil, Errorf(CodeNotFound, "no article has this ID")
-	case a.SiteID != v.SiteID:
-		return nil, Errorf(CodeForbidden, "readers can comment only on articles of their own site")
-	case a.Locked:
+	v, err := s.authorize(ctx, ActComment, site.ID, nil)
+	if err != nil {
+		return nil, err
+	}
+	if a.Locked {
 		return nil, Errorf(CodeForbidden, "the article is locked and takes no new comments")
+	}
+	if err := s.limit("comments", byReader(s.comments, v), byClient(ctx, s.writes)); err != nil {
+		return nil, err
 	}
 	c := &Comment{
 		ArticleID: a.ID,
@@ -226,6 +267,9 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 		Status:    StatusPublished,
 		CreatedAt: s.now(),
 	}
+	if site.Premoderation && !v.Moderator {
+		c.Status = StatusPending
+	}
 	if in.ParentID != 0 {
 		p, err := s.visibleComment(ctx, in.ParentID, "parent comment")
 		switch {
@@ -235,6 +279,8 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 			return nil, Errorf(CodeInvalid, "the parent comment belongs to another article")
 		case p.Status == StatusDeleted:
 			return nil, Errorf(CodeConflict, "the parent comment was deleted")
+		case p.Status == StatusRemoved:
+			return nil, Errorf(CodeConflict, "the parent comment was removed by a moderator")
 		}
 	}
 	if err := s.store.AddComment(ctx, c); err != nil {
@@ -244,19 +290,19 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 	return c, nil
 }
 
-// EditComment replaces the body of the viewer's own comment.
+// EditComment replaces the body of the viewer's own comment, within the site's edit window.
 func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comment, error) {
-	v, err := RequireViewer(ctx)
+	body, err := ValidateBody(body)
 	if err != nil {
 		return nil, err
 	}
-	body, err = ValidateBody(body)
+	c, site, err := s.ownComment(ctx, id, ActEdit)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.ownComment(ctx, v, id, "edit")
-	if err != nil {
-		return nil, err
+	if site.EditWindow > 0 && s.now().Sub(c.CreatedAt) > site.EditWindow {
+		return nil, Errorf(CodeForbidden, "comments on this site can be edited for %s after posting; that time is over",
+			formatWindow(site.EditWindow))
 	}
 	if err := s.limit("edits", byClient(ctx, s.writes)); err != nil {
 		return nil, err
@@ -269,14 +315,28 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 	return edited, nil
 }
 
+// formatWindow says an edit window in words: "15 minutes", "2 hours".
+func formatWindow(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return plural(int(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return plural(int(d.Round(time.Second)/time.Second), "second")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
 // DeleteComment deletes the viewer's own comment. It returns the placeholder left in its place when the
 // comment has replies, or nil when it is gone entirely.
 func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error) {
-	v, err := RequireViewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.ownComment(ctx, v, id, "delete")
+	c, _, err := s.ownComment(ctx, id, ActDelete)
 	if err != nil {
 		return nil, err
 	}
@@ -298,24 +358,29 @@ func (s *Service) visibleComment(ctx context.Context, id int64, what string) (*C
 	if err != nil {
 		return nil, err
 	}
-	if c := all[id]; c != nil && c.Visible() {
+	if c := all[id]; c != nil && c.Listed() {
 		return c, nil
 	}
 	return nil, Errorf(CodeNotFound, "no %s has this ID", what)
 }
 
-// ownComment returns comment id if v may change it.
-func (s *Service) ownComment(ctx context.Context, v *Reader, id int64, verb string) (*Comment, error) {
-	c, err := s.visibleComment(ctx, id, "comment")
-	switch {
-	case err != nil:
-		return nil, err
-	case c.Status == StatusDeleted:
-		return nil, Errorf(CodeConflict, "the comment was already deleted")
-	case c.AuthorID != v.ID:
-		return nil, Errorf(CodeForbidden, "readers can %s only their own comments", verb)
+// ownComment returns the viewer's published comment id, with its site, if the viewer may do act to it.
+func (s *Service) ownComment(ctx context.Context, id int64, act Act) (*Comment, *Site, error) {
+	c, _, site, err := s.commentInContext(ctx, id)
+	if err != nil {
+		return nil, nil, err
 	}
-	return c, nil
+	if c.Status == StatusDeleted {
+		return nil, nil, Errorf(CodeConflict, "the comment was already deleted")
+	}
+	if _, err := s.authorize(ctx, act, site.ID, c); err != nil {
+		return nil, nil, hideUnseen(ctx, c, err)
+	}
+	switch c.Status {
+	case StatusPending, StatusRemoved:
+		return nil, nil, Errorf(CodeConflict, "a comment a moderator holds or removed cannot be changed; appeal instead")
+	}
+	return c, site, nil
 }
 
 // LikeComment records the viewer's like; liking twice counts once.
@@ -345,24 +410,21 @@ func (s *Service) afterChange(c *Comment, err error) (*Comment, error) {
 }
 
 func (s *Service) likeable(ctx context.Context, id int64) (*Reader, error) {
-	v, err := RequireViewer(ctx)
+	c, _, site, err := s.commentInContext(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.visibleComment(ctx, id, "comment")
+	v, err := s.authorize(ctx, ActLike, site.ID, c)
 	if err != nil {
-		return nil, err
+		return nil, hideUnseen(ctx, c, err)
 	}
-	if c.Status == StatusDeleted {
+	switch c.Status {
+	case StatusDeleted:
 		return nil, Errorf(CodeConflict, "the comment was deleted")
-	}
-	// The site check matters: a reader is an identity on one site only.
-	articles, err := s.store.ArticlesByID(ctx, []int64{c.ArticleID})
-	if err != nil {
-		return nil, err
-	}
-	if a := articles[c.ArticleID]; a == nil || a.SiteID != v.SiteID {
-		return nil, Errorf(CodeForbidden, "readers can like only comments on their own site")
+	case StatusPending:
+		return nil, hideUnseen(ctx, c, Errorf(CodeConflict, "the comment is waiting for a moderator"))
+	case StatusRemoved:
+		return nil, Errorf(CodeConflict, "the comment was removed by a moderator")
 	}
 	if err := s.limit("likes", byClient(ctx, s.writes)); err != nil {
 		return nil, err
@@ -376,7 +438,7 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	if ErrorCode(err) != CodeNotFound {
 		return site, err
 	}
-	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, CreatedAt: s.now()}
+	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, ReportThreshold: DefaultReportThreshold, CreatedAt: s.now()}
 	if err := s.store.CreateSite(ctx, site); err != nil {
 		return nil, err
 	}

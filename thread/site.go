@@ -16,7 +16,12 @@ type SiteSettings struct {
 	Premoderation bool
 	EditWindow    time.Duration
 	Rules         []string
+	// ReportThreshold is how many readers' reports hold a comment for review; 0 means DefaultReportThreshold.
+	ReportThreshold int
 }
+
+// DefaultReportThreshold is how many reports hold a comment unless the site says otherwise.
+const DefaultReportThreshold = 3
 
 // Limits on site settings.
 const (
@@ -42,6 +47,12 @@ func (set SiteSettings) validate() (SiteSettings, error) {
 			return set, Errorf(CodeInvalid, "%q is not an origin: write it as https://host or https://host:port, or * for any", o)
 		}
 		set.Origins[i] = strings.ToLower(o)
+	}
+	if set.ReportThreshold == 0 {
+		set.ReportThreshold = DefaultReportThreshold
+	}
+	if set.ReportThreshold < 1 || set.ReportThreshold > 1000 {
+		return set, Errorf(CodeInvalid, "the report threshold is 1 to 1000 reports")
 	}
 	if set.EditWindow < 0 {
 		return set, Errorf(CodeInvalid, "the edit window cannot be negative")
@@ -80,11 +91,12 @@ func ValidSlug(slug string) bool {
 // Settings returns the site's settings, for changing them.
 func (site *Site) Settings() SiteSettings {
 	return SiteSettings{
-		Name:          site.Name,
-		Origins:       append([]string(nil), site.FrameAncestors...),
-		Premoderation: site.Premoderation,
-		EditWindow:    site.EditWindow,
-		Rules:         append([]string(nil), site.Rules...),
+		Name:            site.Name,
+		Origins:         append([]string(nil), site.FrameAncestors...),
+		Premoderation:   site.Premoderation,
+		EditWindow:      site.EditWindow,
+		Rules:           append([]string(nil), site.Rules...),
+		ReportThreshold: site.ReportThreshold,
 	}
 }
 
@@ -114,8 +126,8 @@ func (s *Service) CreateSite(ctx context.Context, slug string, set SiteSettings)
 }
 
 func (site *Site) apply(set SiteSettings) {
-	site.Name, site.FrameAncestors, site.Premoderation, site.EditWindow, site.Rules =
-		set.Name, set.Origins, set.Premoderation, set.EditWindow, set.Rules
+	site.Name, site.FrameAncestors, site.Premoderation, site.EditWindow, site.Rules, site.ReportThreshold =
+		set.Name, set.Origins, set.Premoderation, set.EditWindow, set.Rules, set.ReportThreshold
 }
 
 // UpdateSite changes a site's settings: change receives the current ones and edits them.

@@ -8,6 +8,8 @@ import (
 // Store persists the domain. Lookups of one object return an *Error with CodeNotFound when it does not exist;
 // batch lookups return what exists, keyed by ID, and leave the missing out.
 type Store interface {
+	ModerationStore
+
 	SiteBySlug(ctx context.Context, slug string) (*Site, error)
 	ArticleByKey(ctx context.Context, siteID int64, key string) (*Article, error)
 	ReaderByTokenHash(ctx context.Context, hash []byte) (*Reader, error)
@@ -53,4 +55,39 @@ type ImportedComment struct {
 	Body       string
 	BodyHTML   string
 	CreatedAt  time.Time
+}
+
+// ModerationStore persists moderation and what readers own: the parts of Store that issue 5 added.
+type ModerationStore interface {
+	ReaderBySSOSubject(ctx context.Context, siteID int64, subject string) (*Reader, error)
+	// UpsertSSOReader finds the reader a site's user maps to, renaming it to r.DisplayName, or creates it; it
+	// sets r's ID, creation time and suspension.
+	UpsertSSOReader(ctx context.Context, r *Reader, subject string) error
+	// ModeratorKeyByHash returns the site and ID of the moderator key with the hash.
+	ModeratorKeyByHash(ctx context.Context, hash []byte) (siteID, keyID int64, err error)
+
+	// Moderate applies a moderation action and appends it to the log, in one transaction. With change, the
+	// action's comment must be in one of change.From (else CONFLICT) and moves to change.To (if set); it is
+	// returned as it then is. Lock, unlock and suspend act on the action's article or reader.
+	Moderate(ctx context.Context, a *ModerationAction, change *StatusChange) (*Comment, error)
+	// AddReport records a report (CONFLICT if the reader reported the comment before) and holds the comment,
+	// logging a system hold, when it has threshold reports. It returns the comment as it then is.
+	AddReport(ctx context.Context, r *Report, threshold int) (*Comment, error)
+	// AddAppeal records an appeal, setting its ID; CONFLICT if the comment was appealed before.
+	AddAppeal(ctx context.Context, a *Appeal) error
+	AppealsByComment(ctx context.Context, commentIDs []int64) (map[int64]*Appeal, error)
+	ReportRules(ctx context.Context, commentIDs []int64) (map[int64][]RuleCount, error)
+	// ModerationQueue returns up to req.First+1 pending or reported comments of a site (of one article unless
+	// articleID is 0), oldest first, with their total.
+	ModerationQueue(ctx context.Context, siteID, articleID int64, req PageRequest) ([]*Comment, int, error)
+	// ModerationLog returns up to limit of an article's actions with IDs below before (any when 0), newest first.
+	ModerationLog(ctx context.Context, articleID, before int64, limit int) ([]*ModerationAction, error)
+	ModerationTotals(ctx context.Context, siteID int64) ([]ActionTotal, error)
+	// CommentsByAuthor returns up to limit of a reader's comments on an article in the statuses, newest first.
+	CommentsByAuthor(ctx context.Context, readerID, articleID int64, statuses []Status, limit int) ([]*Comment, error)
+	// ReaderData returns what a reader wrote, without the Reader.
+	ReaderData(ctx context.Context, readerID int64) (*ReaderData, error)
+	// DeleteReader deletes a reader's account as DeleteMyAccount describes, and returns the articles it
+	// changed and how many comments it emptied.
+	DeleteReader(ctx context.Context, readerID int64) (articles []int64, comments int, err error)
 }

@@ -21,6 +21,8 @@ type Site struct {
 	Rules []string
 	// SigningSecret verifies the site's single-sign-on tokens; empty for none.
 	SigningSecret string
+	// ReportThreshold is how many readers' reports hold a published comment for review.
+	ReportThreshold int
 	CreatedAt     time.Time
 }
 
@@ -73,6 +75,13 @@ type Comment struct {
 	ReplyCount int
 	CreatedAt  time.Time
 	EditedAt   time.Time // zero if never edited
+	// Rule is, for a removed comment, the rule the moderator cited; for one held after reports, the rule the
+	// report that held it cited. Note is the moderator's note to the author, ModeratedAt when it was written.
+	Rule        string
+	Note        string
+	ModeratedAt time.Time
+	// ReportCount is how many readers reported it since a moderator last reviewed it.
+	ReportCount int
 }
 
 // Reader is a site-scoped identity: a display name a person chose, and nothing else about them.
@@ -81,4 +90,13 @@ type Reader struct {
 	SiteID      int64
 	DisplayName string
 	CreatedAt   time.Time
+	// SuspendedUntil is when a suspension a moderator gave ends (zero for none), for SuspensionReason.
+	SuspendedUntil   time.Time
+	SuspensionReason string
+	// Moderator is set for a request whose sign-in token, from the reader's site, says it moderates the site.
+	// It is a property of the token, never stored.
+	Moderator bool
 }
+
+// Suspended reports whether the reader is suspended at t.
+func (r *Reader) Suspended(t time.Time) bool { return t.Before(r.SuspendedUntil) }

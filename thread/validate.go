@@ -75,7 +75,8 @@ func ValidFrameAncestor(origin string) bool {
 	return true
 }
 
-// Visible reports whether readers see c in lists: published comments, and placeholders of deleted ones.
-func (c *Comment) Visible() bool {
-	return c.Status == StatusPublished || c.Status == StatusDeleted
+// Listed reports whether c has a place in lists: published comments, and the placeholders of removed ones and
+// of deleted ones.
+func (c *Comment) Listed() bool {
+	return c.Status == StatusPublished || c.Status == StatusRemoved || c.Status == StatusDeleted
 }

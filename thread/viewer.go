@@ -1,17 +1,29 @@
 package thread
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 type viewerKey struct{}
 
+// viewer is who makes a request: a reader (signed in by token or by the site), a site's moderator key, or
+// nobody; err says why the credentials given, if any, were refused.
 type viewer struct {
 	reader *Reader
-	err    error // why the credentials given were refused
+	// keySite and keyID are set for a request made with a moderator key of the site keySite.
+	keySite, keyID int64
+	err            error
 }
 
 // WithViewer returns a context for a request made by reader r, or by an anonymous reader when r is nil.
 func WithViewer(ctx context.Context, r *Reader) context.Context {
 	return context.WithValue(ctx, viewerKey{}, viewer{reader: r})
+}
+
+// withModeratorKey returns a context for a request made with moderator key keyID of site siteID.
+func withModeratorKey(ctx context.Context, siteID, keyID int64) context.Context {
+	return context.WithValue(ctx, viewerKey{}, viewer{keySite: siteID, keyID: keyID})
 }
 
 // WithRefusedViewer returns a context for a request whose credentials were refused with err. It reads as
@@ -20,25 +32,59 @@ func WithRefusedViewer(ctx context.Context, err error) context.Context {
 	return context.WithValue(ctx, viewerKey{}, viewer{err: err})
 }
 
-// Viewer returns the reader making the request, or nil for an anonymous one.
-func Viewer(ctx context.Context) *Reader {
+func viewerOf(ctx context.Context) viewer {
 	v, _ := ctx.Value(viewerKey{}).(viewer)
-	return v.reader
+	return v
 }
+
+// Viewer returns the reader making the request, or nil for an anonymous one or a moderator key.
+func Viewer(ctx context.Context) *Reader { return viewerOf(ctx).reader }
 
 // CheckedViewer returns the reader making the request, nil for an anonymous one, or the error that refused the
 // credentials the request carried.
 func CheckedViewer(ctx context.Context) (*Reader, error) {
-	v, _ := ctx.Value(viewerKey{}).(viewer)
+	v := viewerOf(ctx)
 	return v.reader, v.err
 }
 
+// Anonymous reports whether the request carries no credentials at all.
+func Anonymous(ctx context.Context) bool {
+	v := viewerOf(ctx)
+	return v.reader == nil && v.keyID == 0 && v.err == nil
+}
+
+// moderates reports whether the viewer moderates the site.
+func (v viewer) moderates(siteID int64) bool {
+	switch {
+	case siteID == 0:
+		return false
+	case v.keyID != 0:
+		return v.keySite == siteID
+	case v.reader != nil:
+		return v.reader.Moderator && v.reader.SiteID == siteID
+	}
+	return false
+}
+
+// moderator names the moderator for the log, which keeps it for the site's owner and never shows it.
+func (v viewer) moderator() string {
+	if v.keyID != 0 {
+		return fmt.Sprint("key:", v.keyID)
+	}
+	return fmt.Sprint("reader:", v.reader.ID)
+}
+
+// Moderates reports whether the request's credentials moderate the site.
+func Moderates(ctx context.Context, siteID int64) bool { return viewerOf(ctx).moderates(siteID) }
+
 // RequireViewer returns the reader making the request, or an UNAUTHENTICATED error.
 func RequireViewer(ctx context.Context) (*Reader, error) {
-	v, _ := ctx.Value(viewerKey{}).(viewer)
+	v := viewerOf(ctx)
 	switch {
 	case v.err != nil:
 		return nil, v.err
+	case v.reader == nil && v.keyID != 0:
+		return nil, Errorf(CodeForbidden, "a moderator key acts for the site, not as a reader: readers sign in to write")
 	case v.reader == nil:
 		return nil, Errorf(CodeUnauthenticated, "this needs a reader token: create a reader and send its token as `Authorization: Bearer TOKEN`")
 	}

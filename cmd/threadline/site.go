@@ -16,9 +16,9 @@ import (
 const siteUsage = `Manage sites: the publishers that embed Threadline.
 
 Usage:
-  threadline site create --slug SLUG --name NAME [--origin URL]... [--premoderation] [--edit-window D] [--rule NAME]...
+  threadline site create --slug SLUG --name NAME [--origin URL]... [--premoderation] [--edit-window D] [--rule NAME]... [--report-threshold N]
   threadline site list
-  threadline site update --slug SLUG [--name NAME] [--origin URL]... [--premoderation=BOOL] [--edit-window D] [--rule NAME]...
+  threadline site update --slug SLUG [--name NAME] [--origin URL]... [--premoderation=BOOL] [--edit-window D] [--rule NAME]... [--report-threshold N]
   threadline site rotate-secret --slug SLUG
   threadline site add-moderator --slug SLUG --name NAME
 
@@ -87,6 +87,7 @@ type siteFlags struct {
 	premoderation *bool
 	editWindow    *time.Duration
 	rules         listFlag
+	reports       *int
 }
 
 func newSiteFlags(command string, stderr io.Writer, cmd siteCommand) *siteFlags {
@@ -103,6 +104,7 @@ func newSiteFlags(command string, stderr io.Writer, cmd siteCommand) *siteFlags 
 		f.premoderation = f.fs.Bool("premoderation", false, "hold new comments until a moderator approves them")
 		f.editWindow = f.fs.Duration("edit-window", 0, "how long authors may edit a comment, e.g. 15m; 0 for always")
 		f.fs.Var(&f.rules, "rule", "a rule moderators cite, e.g. \"Harassment\" (repeat for more)")
+		f.reports = f.fs.Int("report-threshold", thread.DefaultReportThreshold, "how many readers' reports hold a comment for review")
 	}
 	return f
 }
@@ -115,7 +117,8 @@ func (f *siteFlags) set(name string) bool {
 }
 
 func siteCreate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
-	set := thread.SiteSettings{Name: *f.name, Origins: f.origins, Premoderation: *f.premoderation, EditWindow: *f.editWindow}
+	set := thread.SiteSettings{Name: *f.name, Origins: f.origins, Premoderation: *f.premoderation, EditWindow: *f.editWindow,
+		ReportThreshold: *f.reports}
 	if len(f.rules) > 0 {
 		set.Rules = f.rules
 	}
@@ -158,6 +161,9 @@ func siteUpdate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout i
 		if f.set("rule") {
 			set.Rules = f.rules
 		}
+		if f.set("report-threshold") {
+			set.ReportThreshold = *f.reports
+		}
 	})
 	if err != nil {
 		return err
@@ -189,8 +195,8 @@ func printSite(w io.Writer, s *thread.Site) {
 	if origins == "" {
 		origins = "(none: no page may embed its threads)"
 	}
-	fmt.Fprintf(w, "site:            %s\nname:            %s\norigins:         %s\npremoderation:   %v\nedit window:     %s\nrules:           %s\n",
-		s.Slug, s.Name, origins, s.Premoderation, window(s.EditWindow), strings.Join(s.Rules, "; "))
+	fmt.Fprintf(w, "site:            %s\nname:            %s\norigins:         %s\npremoderation:   %v\nedit window:     %s\nrules:           %s\nreport threshold: %d\n",
+		s.Slug, s.Name, origins, s.Premoderation, window(s.EditWindow), strings.Join(s.Rules, "; "), s.ReportThreshold)
 }
 
 func window(d time.Duration) string {
