@@ -28,8 +28,11 @@ const (
 )
 
 // ssoParser accepts HS256 only (never "none", never a public-key algorithm keyed by our secret) and requires an
-// expiry, with a minute's grace for clocks that disagree.
-var ssoParser = jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithLeeway(time.Minute))
+// expiry, with a minute's grace for clocks that disagree. It reads the service's clock.
+func (s *Service) ssoParser() *jwt.Parser {
+	return jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(),
+		jwt.WithLeeway(time.Minute), jwt.WithTimeFunc(s.Now))
+}
 
 // SignIn verifies a token the site siteSlug signed for its logged-in user, maps the user to a reader of the
 // site (created on first sign-in; renamed when the site's name for them changes) and returns the reader with a
@@ -39,7 +42,7 @@ func (s *Service) SignIn(ctx context.Context, siteSlug, token string) (*Reader, 
 	if err != nil {
 		return nil, "", time.Time{}, err
 	}
-	claims, err := verifySSO(token, func(*SSOClaims) (*Site, error) { return site, nil })
+	claims, err := s.verifySSO(token, func(*SSOClaims) (*Site, error) { return site, nil })
 	if err != nil {
 		return nil, "", time.Time{}, err
 	}
@@ -71,13 +74,13 @@ func (s *Service) SignIn(ctx context.Context, siteSlug, token string) (*Reader, 
 }
 
 // verifySSO checks a sign-in token against the secret of the site siteOf finds for its claims.
-func verifySSO(token string, siteOf func(*SSOClaims) (*Site, error)) (*SSOClaims, error) {
+func (s *Service) verifySSO(token string, siteOf func(*SSOClaims) (*Site, error)) (*SSOClaims, error) {
 	if len(token) > MaxSSOTokenBytes {
 		return nil, Errorf(CodeUnauthenticated, "the sign-in token is longer than %d bytes", MaxSSOTokenBytes)
 	}
 	var siteErr error
 	claims := &SSOClaims{}
-	_, err := ssoParser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) {
+	_, err := s.ssoParser().ParseWithClaims(token, claims, func(*jwt.Token) (any, error) {
 		site, err := siteOf(claims)
 		if err != nil {
 			siteErr = err
@@ -131,7 +134,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (context.Conte
 // authenticateSession maps a session token to its reader, with the moderator claim it carries.
 func (s *Service) authenticateSession(ctx context.Context, token string) (context.Context, error) {
 	var site *Site
-	claims, err := verifySSO(token, func(c *SSOClaims) (*Site, error) {
+	claims, err := s.verifySSO(token, func(c *SSOClaims) (*Site, error) {
 		if len(c.Audience) != 1 {
 			return nil, Errorf(CodeUnauthenticated, "the sign-in token must name its site in aud; or exchange it with the signIn mutation")
 		}
