@@ -248,12 +248,16 @@ func TestRolesAgainstActions(t *testing.T) {
 		{"approve", reported, `mutation($c: ID!) { approveComment(input: {commentId: $c}) { comment { id } } }`,
 			func(tg target) map[string]any { return map[string]any{"c": tg.comment} }, answers(moderators), false},
 		{"remove", newTarget, removeMutation,
-			func(tg target) map[string]any { return map[string]any{"c": tg.comment, "rule": "Harassment", "note": "Not here."} },
+			func(tg target) map[string]any {
+				return map[string]any{"c": tg.comment, "rule": "Harassment", "note": "Not here."}
+			},
 			answers(moderators), false},
 		{"restore", removed, `mutation($c: ID!) { restoreComment(input: {commentId: $c, reason: "A mistake."}) { comment { id } } }`,
 			func(tg target) map[string]any { return map[string]any{"c": tg.comment} }, answers(moderators), false},
 		{"answer appeal", appealed, answerMutation,
-			func(tg target) map[string]any { return map[string]any{"c": tg.comment, "d": "REVERSE", "reason": "Fair point."} },
+			func(tg target) map[string]any {
+				return map[string]any{"c": tg.comment, "d": "REVERSE", "reason": "Fair point."}
+			},
 			answers(moderators), false},
 		{"lock article", freshArticle, `mutation($a: ID!) { lockArticle(input: {articleId: $a, reason: "Too heated."}) { article { locked } } }`,
 			func(tg target) map[string]any { return map[string]any{"a": tg.article} }, answers(moderators), false},

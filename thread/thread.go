@@ -23,7 +23,7 @@ type Site struct {
 	SigningSecret string
 	// ReportThreshold is how many readers' reports hold a published comment for review.
 	ReportThreshold int
-	CreatedAt     time.Time
+	CreatedAt       time.Time
 }
 
 // DefaultRules are a new site's rules until its owner sets others.
