@@ -157,3 +157,10 @@ func (s *testServer) addComment(tb testing.TB, token, articleID, parent, body st
 		vars, &data)
 	return data.AddComment.Comment.ID
 }
+
+// advance moves the clock forward by d.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}

@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/threadline/threadline/thread"
 )
 
 // TestDatabaseKeepsNoClientAddressOrUserAgent runs a session of reads and writes from a recognisable client,
@@ -40,6 +43,29 @@ func TestDatabaseKeepsNoClientAddressOrUserAgent(t *testing.T) {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
 	}
+	// A site's signed-in users, their reports and appeals, and a moderator's actions store no more.
+	blog, secret, key, err := s.Svc.CreateSite(context.Background(), "blog", thread.SiteSettings{Name: "Blog"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &modFixture{testServer: s, secret: secret}
+	session := between(string(s.raw(t, http.MethodPost, "/graphql", merge(header, map[string]string{"Content-Type": "application/json"}),
+		strings.NewReader(`{"query": "mutation($t: String!) { signIn(input: {site: \"blog\", token: $t}) { token } }", "variables": {"t": "`+
+			fx.hostToken(t, secret, "user-1", "Signed Person", false)+`"}}`)).body), `"token":"`, `"`)
+	if session == "" {
+		t.Fatal("no session")
+	}
+	blogArticle := fx.newArticle(t, blog.ID)
+	authorSession, _ := fx.user(t, "Author", false)
+	comment := fx.addComment(t, authorSession, blogArticle, "", "A comment to report")
+	sessionAuth := merge(header, map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + session})
+	body, _ := json.Marshal(map[string]any{"query": reportMutation, "variables": map[string]any{"c": comment, "rule": "Spam"}})
+	if r := s.raw(t, http.MethodPost, "/graphql", sessionAuth, bytes.NewReader(body)); r.status != http.StatusOK || strings.Contains(string(r.body), "errors") {
+		t.Fatalf("report: %s", r.body)
+	}
+	fx.mutate(t, key, removeMutation, map[string]any{"c": comment, "rule": "Spam"})
+	fx.mutate(t, authorSession, appealMutation, map[string]any{"c": comment, "text": "An appeal"})
+
 	s.raw(t, http.MethodGet, "/embed/thread?site=demo&article=social-credit", header, nil)
 	s.raw(t, http.MethodGet, "/embed/thread?site=demo&article=a-new-page&url=https://blog.example/new", header, nil)
 
@@ -54,7 +80,7 @@ func TestDatabaseKeepsNoClientAddressOrUserAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 		sawName = sawName || bytes.Contains(data, []byte("Private Person"))
-		for _, secret := range []string{agent, "zz-privacy-probe", "203.0.113.77", "127.0.0.1", "tracker.example", token} {
+		for _, secret := range []string{agent, "zz-privacy-probe", "203.0.113.77", "127.0.0.1", "tracker.example", token, session} {
 			if bytes.Contains(data, []byte(secret)) {
 				t.Errorf("%s holds %q", filepath.Base(f), secret)
 			}

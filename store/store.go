@@ -213,10 +213,10 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// conflict maps a UNIQUE violation to a CONFLICT error with msg.
+// conflict maps a UNIQUE or PRIMARY KEY violation to a CONFLICT error with msg.
 func conflict(err error, msg string) error {
 	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
 		return &thread.Error{Code: thread.CodeConflict, Message: msg, Err: err}
 	}
 	return err
