@@ -44,6 +44,12 @@ func (c *fakeClock) now() time.Time {
 
 func newTestServer(tb testing.TB) *testServer {
 	tb.Helper()
+	return newTestServerWith(tb, server.Options{})
+}
+
+// newTestServerWith is newTestServer with options; the log is discarded.
+func newTestServerWith(tb testing.TB, opts server.Options) *testServer {
+	tb.Helper()
 	ctx := context.Background()
 	db, svc := storetest.Open(tb)
 	clock := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
@@ -51,8 +57,8 @@ func newTestServer(tb testing.TB) *testServer {
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hs := httptest.NewServer(server.New(svc, server.Options{Log: log, Health: db.Ping}))
+	opts.Log, opts.Health = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Ping
+	hs := httptest.NewServer(server.New(svc, opts))
 	tb.Cleanup(hs.Close)
 	return &testServer{URL: hs.URL, DB: db, DBPath: db.Path(), Svc: svc, clock: clock}
 }

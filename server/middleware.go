@@ -187,12 +187,21 @@ func limitBody(max int64, next http.Handler) http.Handler {
 }
 
 // clientAddress passes the client's address to the domain, for rate limits, which keep it in memory only. It
-// is never logged or stored.
-func clientAddress(next http.Handler) http.Handler {
+// is never logged or stored. Behind a trusted proxy it is the last address of X-Forwarded-For, the one the
+// proxy itself saw (earlier entries are whatever the client claimed).
+func clientAddress(trustProxy bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			host = r.RemoteAddr
+		}
+		if trustProxy {
+			if list := r.Header.Values("X-Forwarded-For"); len(list) > 0 {
+				entries := strings.Split(list[len(list)-1], ",")
+				if last := strings.TrimSpace(entries[len(entries)-1]); net.ParseIP(last) != nil {
+					host = last
+				}
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(thread.WithClient(r.Context(), host)))
 	})

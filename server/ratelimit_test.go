@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -43,5 +46,33 @@ func TestRateLimits(t *testing.T) {
 	s.mustDo(t, "", `{ article(site: "demo", key: "social-credit") { commentCount } }`, nil, &data)
 	if data.Article.CommentCount != 45+thread.DefaultRateLimits.CommentBurst+1 {
 		t.Errorf("commentCount %d: a refused comment was stored", data.Article.CommentCount)
+	}
+}
+
+// TestTrustProxy: behind a trusted proxy, readers are limited by the address the proxy saw; otherwise a client
+// cannot escape its limit by claiming other addresses in X-Forwarded-For.
+func TestTrustProxy(t *testing.T) {
+	create := `{"query": "mutation { createReader(input: {site: \"demo\", displayName: \"Someone\"}) { token } }"}`
+	burst := thread.DefaultRateLimits.ReaderBurst
+	for _, tc := range []struct {
+		trust bool
+		// forwarded is the X-Forwarded-For of request i; refused says whether the request after the burst is.
+		forwarded func(i int) string
+		refused   bool
+	}{
+		{trust: true, forwarded: func(i int) string { return "198.51.100.1" }, refused: true},
+		{trust: true, forwarded: func(i int) string { return fmt.Sprintf("203.0.113.9, 198.51.100.%d", i+1) }, refused: false},
+		{trust: false, forwarded: func(i int) string { return fmt.Sprintf("198.51.100.%d", i+1) }, refused: true},
+	} {
+		s := newTestServerWith(t, server.Options{TrustProxy: tc.trust})
+		s.Svc.SetRateLimits(thread.DefaultRateLimits)
+		var last *gqlResponse
+		for i := range burst + 1 {
+			header := map[string]string{"Content-Type": "application/json", "X-Forwarded-For": tc.forwarded(i)}
+			last = s.raw(t, http.MethodPost, "/graphql", header, strings.NewReader(create)).gql(t)
+		}
+		if got := last.code() == "RATE_LIMITED"; got != tc.refused {
+			t.Errorf("trust %v, X-Forwarded-For %q...: request %d refused %v, want %v", tc.trust, tc.forwarded(0), burst+1, got, tc.refused)
+		}
 	}
 }

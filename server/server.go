@@ -23,6 +23,10 @@ type Options struct {
 	// MaxBodyBytes bounds a request body. A comment of 10,000 characters takes at most 40 KB of UTF-8, 60 KB
 	// as JSON escapes, so the default of 256 KiB leaves room for variables and a query.
 	MaxBodyBytes int64
+	// TrustProxy takes the client's address, for rate limits, from the last entry of X-Forwarded-For: the
+	// address a reverse proxy in front of Threadline saw. Set it only behind such a proxy; otherwise any
+	// client could name itself a new address for every request.
+	TrustProxy bool
 }
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
@@ -43,7 +47,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	svc.OnChange(cache.changed)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, cache.middleware(clientAddress(authenticate(svc, withLoaders(svc, api))))))))
+	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, cache.middleware(clientAddress(opts.TrustProxy, authenticate(svc, withLoaders(svc, api))))))))
 	// The widget reads as an anonymous client of the same API, through the same cache.
 	widgets := widgetHandler(svc, cache.middleware(withLoaders(svc, api)))
 	mux.Handle("GET "+embedPrefix+"/", widgets)

@@ -26,8 +26,10 @@ type serveConfig struct {
 	DB        string
 	Sample    bool
 	RateLimit bool
-	LogFormat string
-	LogLevel  slog.Level
+	// TrustProxy reads clients' addresses from X-Forwarded-For, for rate limits.
+	TrustProxy bool
+	LogFormat  string
+	LogLevel   slog.Level
 }
 
 func (c *serveConfig) validate() error {
@@ -56,6 +58,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.DemoAddr, "demo-addr", "", "address of a demo publisher page embedding the sample thread, on its own origin; none when empty")
 	fs.StringVar(&cfg.DB, "db", "threadline.db", "SQLite database file; created and migrated if missing")
 	fs.BoolVar(&cfg.RateLimit, "rate-limit", true, "limit how fast one reader and one client address may write (counts kept in memory only)")
+	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", false, "behind a reverse proxy: rate-limit by the client address it puts last in X-Forwarded-For")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample article into the demo site if it is not there")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "lowest level logged: DEBUG, INFO, WARN or ERROR")
@@ -92,7 +95,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := &http.Server{
-		Handler:           server.New(svc, server.Options{Log: log, Health: db.Ping}),
+		Handler:           server.New(svc, server.Options{Log: log, Health: db.Ping, TrustProxy: cfg.TrustProxy}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
