@@ -1634,8 +1634,8 @@ type Site implements Node {
   "Whether the request's credentials moderate this site."
   viewerCanModerate: Boolean!
   """
-  Moderators: the comments waiting for a moderator (pending) or reported by readers, oldest first; on one
-  article if ` + "`" + `articleId` + "`" + ` is given. Anyone else gets ` + "`" + `FORBIDDEN` + "`" + ` (or ` + "`" + `UNAUTHENTICATED` + "`" + ` without credentials).
+  Moderators: the comments waiting for a moderator (pending), reported by readers, or whose author appealed,
+  oldest first; on one article if ` + "`" + `articleId` + "`" + ` is given. Anyone else gets ` + "`" + `FORBIDDEN` + "`" + ` (or ` + "`" + `UNAUTHENTICATED` + "`" + ` without credentials).
   """
   moderationQueue(
     "Only the queue of this article."

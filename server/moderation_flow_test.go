@@ -125,8 +125,14 @@ func TestRemoveAppealAnswer(t *testing.T) {
 	if c := fx.modComment(t, author, id); c.Moderate.CanAppeal || c.Moderate.Appeal == nil || c.Moderate.Appeal.Status != "OPEN" {
 		t.Errorf("after appealing: %+v", c.Moderate)
 	}
+	if q := fx.queue(t, moderator); len(q) != 1 || q[0] != id {
+		t.Errorf("the queue with an open appeal: %v", q)
+	}
 	fx.mutate(t, fx.key, answerMutation, map[string]any{"c": id, "d": "UPHOLD", "reason": "A threat reads as a threat."})
 	expectError(t, fx.do(t, moderator, answerMutation, map[string]any{"c": id, "d": "REVERSE", "reason": "Twice."}), "CONFLICT")
+	if q := fx.queue(t, moderator); len(q) != 0 {
+		t.Errorf("the queue after the answer: %v", q)
+	}
 	c = fx.modComment(t, author, id)
 	if a := c.Moderate.Appeal; a.Status != "UPHELD" || a.Answer == nil || *a.Answer != "A threat reads as a threat." || c.Status != "REMOVED" {
 		t.Errorf("the author sees the answer as %+v, status %s", a, c.Status)
@@ -175,6 +181,22 @@ func TestRemoveAppealAnswer(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// queue returns the IDs in the blog's moderation queue, as token sees it.
+func (fx *modFixture) queue(tb testing.TB, token string) []string {
+	tb.Helper()
+	var data struct {
+		Site struct {
+			ModerationQueue struct{ Nodes []struct{ ID string } }
+		}
+	}
+	fx.mustDo(tb, token, `{ site(slug: "blog") { moderationQueue { nodes { id } } } }`, nil, &data)
+	var ids []string
+	for _, n := range data.Site.ModerationQueue.Nodes {
+		ids = append(ids, n.ID)
+	}
+	return ids
+}
 
 func asJSON(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")

@@ -10,7 +10,7 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-const commentColumns = "id, article_id, parent_id, author_id, body, body_html, status, depth, like_count, reply_count, created_at, edited_at, rule, note, moderated_at, report_count"
+const commentColumns = "id, article_id, parent_id, author_id, body, body_html, status, depth, like_count, reply_count, created_at, edited_at, rule, note, moderated_at, report_count, appeal_open"
 
 // listed is the SQL twin of thread.Comment.Listed.
 const listed = "status IN ('published', 'removed', 'deleted')"
@@ -20,7 +20,7 @@ func scanComment(row interface{ Scan(...any) error }) (*thread.Comment, error) {
 	var parent, author, edited, moderated sql.NullInt64
 	var created int64
 	err := row.Scan(&c.ID, &c.ArticleID, &parent, &author, &c.Body, &c.BodyHTML, &c.Status, &c.Depth,
-		&c.LikeCount, &c.ReplyCount, &created, &edited, &c.Rule, &c.Note, &moderated, &c.ReportCount)
+		&c.LikeCount, &c.ReplyCount, &created, &edited, &c.Rule, &c.Note, &moderated, &c.ReportCount, &c.AppealOpen)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,12 @@ func changeStatus(ctx context.Context, tx queryer, a *thread.ModerationAction, c
 	if !slices.Contains(change.From, c.Status) || a.Kind == thread.ActionApprove && c.Status == thread.StatusPublished && c.ReportCount == 0 {
 		return nil, thread.Errorf(thread.CodeConflict, "the comment is %s: a moderator cannot %s it", c.Status, strings.ReplaceAll(string(a.Kind), "_", " "))
 	}
+	if a.Kind == thread.ActionAnswerAppeal {
+		if _, err := tx.ExecContext(ctx, "UPDATE comments SET appeal_open = 0 WHERE id = ?", c.ID); err != nil {
+			return nil, err
+		}
+		c.AppealOpen = false
+	}
 	if change.To == "" {
 		return c, nil
 	}
@@ -131,7 +137,10 @@ func (db *DB) AddAppeal(ctx context.Context, a *thread.Appeal) error {
 		if err != nil {
 			return conflict(err, "this comment was appealed already: an author appeals once")
 		}
-		a.ID, err = res.LastInsertId()
+		if a.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE comments SET appeal_open = 1 WHERE id = ?", a.CommentID)
 		return err
 	})
 }
@@ -181,7 +190,7 @@ func (db *DB) ReportRules(ctx context.Context, ids []int64) (map[int64][]thread.
 }
 
 // queued is the condition of the moderation queue, the same as its index's.
-const queued = "(c.status = 'pending' OR c.report_count > 0)"
+const queued = "(c.status = 'pending' OR c.report_count > 0 OR c.appeal_open = 1)"
 
 // ModerationQueue returns pending and reported comments of a site, oldest first, and their total.
 func (db *DB) ModerationQueue(ctx context.Context, siteID, articleID int64, req thread.PageRequest) ([]*thread.Comment, int, error) {

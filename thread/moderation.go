@@ -401,8 +401,8 @@ func (s *Service) AnswerAppeal(ctx context.Context, commentID int64, decision De
 	return c, ap, nil
 }
 
-// ModerationQueue returns a page of the site's comments waiting for a moderator (pending ones) or reported,
-// oldest first, on one article or (articleID 0) all of them, and how many there are.
+// ModerationQueue returns a page of the site's comments waiting for a moderator: pending ones, reported ones,
+// and those whose author appealed, oldest first, on one article or (articleID 0) all of them, and how many there are.
 func (s *Service) ModerationQueue(ctx context.Context, siteID, articleID int64, req PageRequest) (*Page, int, error) {
 	if _, err := s.authorize(ctx, ActModerate, siteID, nil); err != nil {
 		return nil, 0, err

@@ -77,7 +77,7 @@ type ModerationStore interface {
 	AddAppeal(ctx context.Context, a *Appeal) error
 	AppealsByComment(ctx context.Context, commentIDs []int64) (map[int64]*Appeal, error)
 	ReportRules(ctx context.Context, commentIDs []int64) (map[int64][]RuleCount, error)
-	// ModerationQueue returns up to req.First+1 pending or reported comments of a site (of one article unless
+	// ModerationQueue returns up to req.First+1 pending, reported or appealed comments of a site (of one article unless
 	// articleID is 0), oldest first, with their total.
 	ModerationQueue(ctx context.Context, siteID, articleID int64, req PageRequest) ([]*Comment, int, error)
 	// ModerationLog returns up to limit of an article's actions with IDs below before (any when 0), newest first.

@@ -82,6 +82,8 @@ type Comment struct {
 	ModeratedAt time.Time
 	// ReportCount is how many readers reported it since a moderator last reviewed it.
 	ReportCount int
+	// AppealOpen is set while its author's appeal waits for an answer.
+	AppealOpen bool
 }
 
 // Reader is a site-scoped identity: a display name a person chose, and nothing else about them.

@@ -17,8 +17,10 @@ ALTER TABLE comments ADD COLUMN rule TEXT NOT NULL DEFAULT '';
 ALTER TABLE comments ADD COLUMN note TEXT NOT NULL DEFAULT '';
 ALTER TABLE comments ADD COLUMN moderated_at INTEGER;
 ALTER TABLE comments ADD COLUMN report_count INTEGER NOT NULL DEFAULT 0;
--- The moderation queue: pending comments and reported ones. It is small, so the index is too.
-CREATE INDEX comments_queue ON comments (created_at, id) WHERE status = 'pending' OR report_count > 0;
+-- Whether its author's appeal waits for a moderator's answer.
+ALTER TABLE comments ADD COLUMN appeal_open INTEGER NOT NULL DEFAULT 0;
+-- The moderation queue: pending comments, reported ones and open appeals. It is small, so the index is too.
+CREATE INDEX comments_queue ON comments (created_at, id) WHERE status = 'pending' OR report_count > 0 OR appeal_open = 1;
 
 -- The moderation log. No foreign keys to comments or articles: the record outlives what it is about. The
 -- moderator column says who acted ("reader:12", "key:3") for the site's owner; the API never shows it.
