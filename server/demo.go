@@ -1,11 +1,16 @@
 package server
 
 import (
+	"context"
 	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/threadline/threadline/thread"
 )
@@ -13,7 +18,13 @@ import (
 // DemoPage serves a publisher's page, meant for another origin than Threadline's: an article followed by the
 // embed snippet exactly as a site owner pastes it. apiPort is the port Threadline's own server listens on; the
 // snippet loads from the same host name at that port.
+//
+// Like a publisher with its own accounts, the page can sign its visitor in (?as=reader or ?as=moderator): it
+// signs a token with the demo site's secret and passes it in data-sso. That is for trying Threadline out: it
+// hands anyone who asks a moderator's token, so the demo page is served only with --demo-addr.
 func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort string) http.Handler {
+	var secretOnce sync.Once
+	var secret string
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -29,6 +40,18 @@ func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort stri
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
 			host = h
 		}
+		secretOnce.Do(func() { secret = demoSecret(r.Context(), svc, site, log) })
+		persona, sso := demoPersonas[r.URL.Query().Get("as")], (*string)(nil)
+		if persona.sub != "" && secret != "" {
+			token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+				"sub": persona.sub, "name": persona.name, "moderator": persona.moderator, "exp": time.Now().Add(time.Hour).Unix(),
+			}).SignedString([]byte(secret))
+			if err == nil {
+				sso = &token
+			}
+		} else if r.URL.Query().Get("as") == "signed-out" {
+			sso = new(string)
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		err = demoTemplate.Execute(w, map[string]any{
 			"Title":      a.Title,
@@ -37,11 +60,35 @@ func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort stri
 			"Origin":     "http://" + net.JoinHostPort(host, apiPort),
 			"Site":       site,
 			"Article":    article,
+			"SSO":        sso,
+			"As":         r.URL.Query().Get("as"),
 		})
 		if err != nil {
 			log.ErrorContext(r.Context(), "demo page", "err", err)
 		}
 	})
+}
+
+// demoPersonas are the visitors the demo page can sign in, as a publisher with accounts would.
+var demoPersonas = map[string]struct {
+	sub, name string
+	moderator bool
+}{
+	"reader":    {"demo-reader", "Ada (a signed-in reader)", false},
+	"moderator": {"demo-moderator", "Sam (a moderator)", true},
+}
+
+// demoSecret returns the demo site's signing secret, giving it one if it has none.
+func demoSecret(ctx context.Context, svc *thread.Service, site string, log *slog.Logger) string {
+	s, err := svc.Site(ctx, site)
+	if err == nil && s.SigningSecret != "" {
+		return s.SigningSecret
+	}
+	secret, err := svc.RotateSecret(ctx, site)
+	if err != nil {
+		log.ErrorContext(ctx, "demo page: no signing secret", "err", err)
+	}
+	return secret
 }
 
 var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
@@ -59,6 +106,8 @@ var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
   .standfirst { font-size: 1.2rem; color: #555; }
   h2 { font: 600 1.1rem/1.3 system-ui, sans-serif; margin-top: 2.5rem; }
   footer { max-width: 44rem; margin: 2rem auto; padding: 1rem; font: 0.85rem/1.4 system-ui, sans-serif; color: #666; }
+  .personas { font: 0.85rem/1.6 system-ui, sans-serif; color: #555; border: 1px dashed #bbb; border-radius: 6px; padding: 0.5rem 0.75rem; }
+  .personas a { color: inherit; } .personas [aria-current] { font-weight: 700; text-decoration: none; }
   @media (prefers-color-scheme: dark) {
     body { color: #e8e6e1; background: #15161a; }
     .masthead { border-color: #333; }
@@ -76,8 +125,13 @@ var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
 {{end}}</article>
 <section aria-labelledby="discussion">
 <h2 id="discussion">Discussion</h2>
+<p class="personas">This demo publisher has accounts of its own. Read as:
+<a href="?"{{if eq .As ""}} aria-current="page"{{end}}>a guest</a> ·
+<a href="?as=reader"{{if eq .As "reader"}} aria-current="page"{{end}}>Ada, a signed-in reader</a> ·
+<a href="?as=moderator"{{if eq .As "moderator"}} aria-current="page"{{end}}>Sam, a moderator</a> ·
+<a href="?as=signed-out"{{if eq .As "signed-out"}} aria-current="page"{{end}}>signed out</a></p>
 <div id="threadline"></div>
-<script src="{{.Origin}}/embed.js" data-site="{{.Site}}" data-article="{{.Article}}" async></script>
+<script src="{{.Origin}}/embed.js" data-site="{{.Site}}" data-article="{{.Article}}"{{with .SSO}} data-sso="{{.}}"{{end}} async></script>
 </section>
 </main>
 <footer>A stand-in for a publisher's page on another origin than Threadline's: the two lines of the embed snippet are all it adds.</footer>

@@ -19,6 +19,7 @@ func (v *ThreadView) OnMount(ctx app.Context) {
 	}
 	v.token = storedToken(v.thread.Site)
 	v.refreshViewer(ctx)
+	v.listenForSignIn(ctx)
 	if id, ok := strings.CutPrefix(app.Window().Get("location").Get("hash").String(), "#comment-"); ok {
 		v.seeking = id
 		v.seek(ctx)
@@ -64,6 +65,7 @@ func goToComment(id string) {
 // refreshViewer asks the API which comments on the page the reader likes and may edit. The thread itself is
 // read anonymously, from the server's shared cache; only this small overlay is the reader's own.
 func (v *ThreadView) refreshViewer(ctx app.Context) {
+	v.refreshModeration(ctx)
 	if v.token == "" || v.thread == nil {
 		return
 	}
@@ -293,10 +295,16 @@ func (v *ThreadView) insert(parentID string, gc *gqlComment) {
 	v.own[c.ID] = true
 	t := v.thread
 	t.CommentCount++
+	if c.Pending {
+		t.CommentCount--
+		v.announce = "Your comment waits for a moderator: only you see it until it is approved."
+	}
 	if parentID == "" {
 		t.Comments.Items = append([]Comment{c}, t.Comments.Items...)
-		t.Comments.Total++
-		v.announce = "Your comment was posted."
+		if !c.Pending {
+			t.Comments.Total++
+			v.announce = "Your comment was posted."
+		}
 		return
 	}
 	parent := find(t.Comments.Items, parentID)
@@ -307,10 +315,12 @@ func (v *ThreadView) insert(parentID string, gc *gqlComment) {
 		parent.Replies = &Page{}
 	}
 	parent.Replies.Items = append(parent.Replies.Items, c)
-	parent.Replies.Total++
-	parent.ReplyCount++
 	delete(v.collapsed, parentID)
-	v.announce = "Your reply was posted."
+	if !c.Pending {
+		parent.Replies.Total++
+		parent.ReplyCount++
+		v.announce = "Your reply was posted."
+	}
 }
 
 func (v *ThreadView) applyEdit(id string, gc *gqlComment) {

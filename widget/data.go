@@ -19,7 +19,7 @@ const PageQuery = `query Page($site: String!, $article: String!, $order: Comment
   }
 }
 fragment comment on Comment {
-  id bodyHTML createdAt editedAt status depth likeCount replyCount author { id displayName }
+  id bodyHTML createdAt editedAt status rule depth likeCount replyCount author { id displayName }
 }
 fragment replies on CommentConnection {
   totalCount pageInfo { hasNextPage endCursor } nodes { ...comment replies(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { ...comment } } }
@@ -30,7 +30,7 @@ const RepliesQuery = `query Replies($id: ID!, $after: String) {
   node(id: $id) { ... on Comment { replies(first: 20, after: $after) { ...replies } } }
 }
 fragment comment on Comment {
-  id bodyHTML createdAt editedAt status depth likeCount replyCount author { id displayName }
+  id bodyHTML createdAt editedAt status rule depth likeCount replyCount author { id displayName }
 }
 fragment replies on CommentConnection {
   totalCount pageInfo { hasNextPage endCursor } nodes { ...comment replies(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { ...comment } } }
@@ -38,7 +38,7 @@ fragment replies on CommentConnection {
 
 // commentFragment is what the widget reads of every comment.
 const commentFragment = `fragment comment on Comment {
-  id bodyHTML createdAt editedAt status depth likeCount replyCount author { id displayName }
+  id bodyHTML createdAt editedAt status rule depth likeCount replyCount author { id displayName }
 }`
 
 // The mutations the widget sends, and the query of the viewer's own state of the comments on the page.
@@ -80,17 +80,23 @@ type Page struct {
 
 // Comment is one comment as the widget shows it.
 type Comment struct {
-	ID         string    `json:"id"`
-	Author     string    `json:"author,omitempty"` // "" when anonymous or deleted
-	BodyHTML   string    `json:"bodyHTML"`         // sanitized by the server
-	CreatedAt  time.Time `json:"createdAt"`
-	Edited     bool      `json:"edited,omitempty"`
-	Deleted    bool      `json:"deleted,omitempty"`
-	Gone       bool      `json:"-"` // deleted by the reader on this page, with nothing left to show
-	Depth      int       `json:"depth"`
-	LikeCount  int       `json:"likeCount"`
-	ReplyCount int       `json:"replyCount"`
-	Replies    *Page     `json:"replies,omitempty"`
+	ID        string    `json:"id"`
+	Author    string    `json:"author,omitempty"` // "" when anonymous or deleted
+	AuthorID  string    `json:"authorId,omitempty"`
+	BodyHTML  string    `json:"bodyHTML"` // sanitized by the server
+	CreatedAt time.Time `json:"createdAt"`
+	Edited    bool      `json:"edited,omitempty"`
+	Deleted   bool      `json:"deleted,omitempty"`
+	// Removed is set for a comment a moderator removed: readers see Rule in its place.
+	Removed bool   `json:"removed,omitempty"`
+	Rule    string `json:"rule,omitempty"`
+	// Pending is set for the reader's own comment that waits for a moderator; only they see it.
+	Pending    bool  `json:"pending,omitempty"`
+	Gone       bool  `json:"-"` // deleted by the reader on this page, with nothing left to show
+	Depth      int   `json:"depth"`
+	LikeCount  int   `json:"likeCount"`
+	ReplyCount int   `json:"replyCount"`
+	Replies    *Page `json:"replies,omitempty"`
 }
 
 // gqlComment is a comment as FirstViewQuery returns it.
@@ -100,10 +106,12 @@ type gqlComment struct {
 	CreatedAt  time.Time  `json:"createdAt"`
 	EditedAt   *time.Time `json:"editedAt"`
 	Status     string     `json:"status"`
+	Rule       *string    `json:"rule"`
 	Depth      int        `json:"depth"`
 	LikeCount  int        `json:"likeCount"`
 	ReplyCount int        `json:"replyCount"`
 	Author     *struct {
+		ID          string `json:"id"`
 		DisplayName string `json:"displayName"`
 	} `json:"author"`
 	Replies *gqlPage `json:"replies"`
@@ -198,12 +206,17 @@ func (p *gqlPage) page() *Page {
 			CreatedAt:  n.CreatedAt,
 			Edited:     n.EditedAt != nil,
 			Deleted:    n.Status == "DELETED",
+			Removed:    n.Status == "REMOVED",
+			Pending:    n.Status == "PENDING",
 			Depth:      n.Depth,
 			LikeCount:  n.LikeCount,
 			ReplyCount: n.ReplyCount,
 		}
 		if n.Author != nil {
-			c.Author = n.Author.DisplayName
+			c.Author, c.AuthorID = n.Author.DisplayName, n.Author.ID
+		}
+		if n.Rule != nil {
+			c.Rule = *n.Rule
 		}
 		if n.Replies != nil {
 			c.Replies = n.Replies.page()

@@ -57,6 +57,7 @@ type ThreadView struct {
 	announce  string            // what the live region says
 	seeking   string            // a permalinked comment not on the page yet
 	seekPages int               // pages loaded to find it
+	mod       modState          // what the reader's credentials add: their moderated comments, a moderator's tools
 }
 
 // OnInit runs on both sides; in the browser it reads the thread the server wrote into the page, before go-app
@@ -116,8 +117,17 @@ func (v *ThreadView) Render() app.UI {
 			v.sortButtons(),
 		),
 		app.Div().Class("tl-live").Attr("role", "status").Aria("live", "polite").Text(v.liveMessage()),
+		app.If(v.mod.suspension != "", func() app.UI {
+			return app.P().Class("tl-problem tl-suspended").Attr("role", "note").Text(v.mod.suspension)
+		}),
+		v.queuePanel(),
+		v.minePanel(),
 		// Drawn on the server too, disabled until the WebAssembly runs, so that the takeover moves nothing.
-		v.composer("top", "Join the discussion", "Post comment"),
+		app.If(v.mod.locked, func() app.UI {
+			return app.P().Class("tl-status tl-locked").Text("This thread is locked: it takes no new comments.")
+		}).Else(func() app.UI {
+			return v.composer("top", "Join the discussion", "Post comment")
+		}),
 		app.If(v.problem != "" && v.busy == "", func() app.UI {
 			return app.P().Class("tl-problem").Attr("role", "alert").Text(v.problem)
 		}),
@@ -131,6 +141,7 @@ func (v *ThreadView) Render() app.UI {
 			return app.Button().Class("tl-more").ID("tl-more").Disabled(!v.client || v.busy != "").
 				OnClick(v.loadMore).Text(label)
 		}),
+		v.accountBar(),
 		app.If(!v.client, func() app.UI {
 			seed, _ := json.Marshal(t)
 			return app.Div().ID(seedID).Hidden(true).Text(string(seed))
@@ -272,6 +283,23 @@ func (v *ThreadView) toggle(id string) {
 	v.collapsed[id] = !v.collapsed[id]
 }
 
+// bodyView draws a comment's body, or what stands in its place: a deleted comment's note, a removed one's rule,
+// and for its author, their own held or removed comment with what a moderator decided.
+func (v *ThreadView) bodyView(c *Comment) app.UI {
+	own := v.mod.mine[c.ID]
+	switch {
+	case c.Deleted:
+		return app.P().Class("tl-body tl-deleted").Text("This comment was deleted by its author.")
+	case c.Removed && own == nil:
+		return app.P().Class("tl-body tl-deleted tl-removed").Text("Removed by a moderator: " + c.Rule + ".")
+	case c.Removed:
+		return app.Div().Body(app.Raw(`<div class="tl-body">`+own.BodyHTML+`</div>`), v.moderationNote(c, own, false))
+	case c.Pending:
+		return app.Div().Body(app.Raw(`<div class="tl-body">`+c.BodyHTML+`</div>`), v.moderationNote(c, own, false))
+	}
+	return app.Raw(`<div class="tl-body">` + c.BodyHTML + `</div>`)
+}
+
 // flatDepth is the depth from which replies stop moving right (see thread.css) and say whom they answer.
 const flatDepth = 4
 
@@ -305,17 +333,13 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 					return app.Span().Class("tl-replying").Text(" · replying to " + parent)
 				}),
 			),
-			app.If(c.Deleted, func() app.UI {
-				return app.P().Class("tl-body tl-deleted").Text("This comment was deleted by its author.")
-			}).Else(func() app.UI {
-				return app.Raw(`<div class="tl-body">` + c.BodyHTML + `</div>`)
-			}),
+			v.bodyView(c),
 			app.If(v.compose == "edit:"+c.ID, func() app.UI {
 				return v.composer("edit:"+c.ID, "Edit your comment", "Save")
 			}),
 			app.Footer().Class("tl-actions").Body(
-				v.likeButton(c),
-				app.If(!c.Deleted, func() app.UI {
+				app.If(!c.Removed && !c.Pending, func() app.UI { return v.likeButton(c) }),
+				app.If(!c.Deleted && !c.Removed && !c.Pending, func() app.UI {
 					return app.Button().Class("tl-act").Aria("expanded", v.compose == "reply:"+c.ID).Disabled(!v.client).
 						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("reply:" + c.ID) }).
 						Text("Reply")
@@ -330,7 +354,13 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 						OnClick(func(ctx app.Context, e app.Event) { v.remove(ctx, c) }).
 						Text("Delete")
 				}),
-				app.If(v.hostURL != "", func() app.UI {
+				app.If(v.client && v.token != "" && !v.own[c.ID] && !c.Deleted && !c.Removed && !c.Pending && len(v.mod.rules) > 0, func() app.UI {
+					return app.Button().Class("tl-act").Aria("expanded", v.compose == "report:"+c.ID).
+						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("report:" + c.ID) }).
+						Text("Report")
+				}),
+				v.moderatorActions(c),
+				app.If(v.hostURL != "" && !c.Pending, func() app.UI {
 					// The link opens the publisher's page at the comment. go-app would take the click for its own
 					// router and open another window; stopping the event here leaves it to the browser.
 					return app.A().Class("tl-act tl-link").Href(v.hostURL+"#comment-"+c.ID).Target("_top").
@@ -354,6 +384,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 		app.If(v.failed[c.ID] != "", func() app.UI {
 			return app.P().Class("tl-problem").Attr("role", "alert").Text(v.failed[c.ID])
 		}),
+		v.commentForms(c),
 		app.If(v.compose == "reply:"+c.ID, func() app.UI {
 			return v.composer("reply:"+c.ID, "Reply to "+author, "Post reply")
 		}),

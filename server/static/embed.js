@@ -3,7 +3,9 @@
  *   <div id="threadline"></div>
  *   <script src="https://THREADLINE/embed.js" data-site="SITE" data-article="KEY" async></script>
  *
- * Optional: data-theme="light|dark" (default: the reader's system), data-title, data-url (default: this page).
+ * Optional: data-theme="light|dark" (default: the reader's system), data-title, data-url (default: this page),
+ * data-sso: a token the site signed for its logged-in user (HS256 JWT with sub, name, exp, moderator), handed
+ * to the thread by postMessage once it asks, never put in a URL; an empty data-sso signs the reader out.
  * It sets no cookie and reads nothing from the page but these attributes and the page's address.
  */
 (function () {
@@ -43,7 +45,9 @@
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
     var m = e.data;
     if (!m || typeof m !== "object") return;
-    if (m.type === "threadline:resize" && typeof m.height === "number" && m.height > 0 && m.height < 1e6) {
+    if (m.type === "threadline:ready" && data.sso !== undefined) {
+      frame.contentWindow.postMessage({ type: "threadline:sso", token: data.sso }, origin);
+    } else if (m.type === "threadline:resize" && typeof m.height === "number" && m.height > 0 && m.height < 1e6) {
       frame.style.height = Math.ceil(m.height) + "px";
     } else if (m.type === "threadline:scroll" && typeof m.top === "number") {
       // A permalinked comment: bring it into view on the embedding page.
