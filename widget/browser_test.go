@@ -21,6 +21,7 @@ import (
 
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
+	"github.com/threadline/threadline/store"
 	"github.com/threadline/threadline/store/storetest"
 	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/widget/assets"
@@ -30,6 +31,7 @@ import (
 type site struct {
 	api, demo string
 	svc       *thread.Service
+	db        *store.DB
 }
 
 func newSite(t *testing.T) *site {
@@ -38,7 +40,7 @@ func newSite(t *testing.T) *site {
 		t.Fatal("the widget's WebAssembly is not built: run `make wasm` (make test does)")
 	}
 	ctx := context.Background()
-	_, svc := storetest.Open(t)
+	db, svc := storetest.Open(t)
 	if _, err := seed.Load(ctx, svc); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func newSite(t *testing.T) *site {
 	_, port, _ := net.SplitHostPort(api.Listener.Addr().String())
 	demo := httptest.NewServer(server.DemoPage(svc, log, seed.SiteSlug, seed.ArticleKey, port))
 	t.Cleanup(demo.Close)
-	return &site{api: api.URL, demo: demo.URL, svc: svc}
+	return &site{api: api.URL, demo: demo.URL, svc: svc, db: db}
 }
 
 func (s *site) threadURL() string {
@@ -147,6 +149,16 @@ func TestSortLoadMoreAndCollapse(t *testing.T) {
 			chromedp.WithPollingTimeout(10*time.Second)))
 		if !strings.HasPrefix(got, tc.first) {
 			t.Errorf("%s: first comment %.40q, want %q", tc.order, got, tc.first)
+		}
+		// The buttons act on the comment now drawn where they are, not on the one drawn there before the sort.
+		const reply = `.tl-list > .tl-comment:first-child .tl-actions button:nth-of-type(2)`
+		if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(reply))); err != nil {
+			t.Fatal(err)
+		}
+		run(t, b, chromedp.Poll[bool](`document.querySelector('.tl-list > .tl-comment:first-child > .tl-composer') !== null`,
+			chromedp.WithPollingTimeout(5*time.Second)))
+		if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(reply))); err != nil { // and close it again
+			t.Fatal(err)
 		}
 	}
 

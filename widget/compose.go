@@ -13,6 +13,7 @@ const maxBody = 10000
 // OnMount runs in the browser once the widget has taken over: it finds the reader's token, asks the API for
 // the reader's own state of the comments on the page, and goes to the comment a permalink names.
 func (v *ThreadView) OnMount(ctx app.Context) {
+	v.mounted = &ctx
 	v.hostURL = app.Window().URL().Query().Get("url")
 	if v.thread == nil {
 		return
@@ -152,7 +153,7 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 		OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
 			v.submit(ctx, key)
-		}).
+		}, app.EventScope(key)).
 		Body(
 			app.If(v.token == "", func() app.UI {
 				return app.Div().Class("tl-field").Body(
@@ -178,7 +179,7 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 							v.drafts = map[string]string{}
 						}
 						v.drafts[key] = ctx.JSSrc().Get("value").String()
-					}),
+					}, app.EventScope(key)),
 			),
 			app.Div().Class("tl-compose-foot").Body(
 				app.Span().ID(id+"-count").Class(counterClass(count)).Text(itoa(count)+" / 10,000 · Markdown"),
@@ -334,8 +335,8 @@ func (v *ThreadView) applyEdit(id string, gc *gqlComment) {
 }
 
 // startEdit opens the edit composer with the comment's Markdown, which the page does not carry.
-func (v *ThreadView) startEdit(ctx app.Context, c *Comment) {
-	id, token := c.ID, v.token
+func (v *ThreadView) startEdit(ctx app.Context, id string) {
+	token := v.token
 	ctx.Async(func() {
 		var out struct {
 			Node *struct {
@@ -358,11 +359,11 @@ func (v *ThreadView) startEdit(ctx app.Context, c *Comment) {
 }
 
 // remove deletes the reader's comment after they confirm.
-func (v *ThreadView) remove(ctx app.Context, c *Comment) {
+func (v *ThreadView) remove(ctx app.Context, id string) {
 	if !app.Window().Call("confirm", "Delete this comment? This cannot be undone.").Bool() {
 		return
 	}
-	id, token := c.ID, v.token
+	token := v.token
 	ctx.Async(func() {
 		var out struct {
 			DeleteComment struct {
@@ -393,10 +394,14 @@ func (v *ThreadView) likeButton(c *Comment) app.UI {
 	if c.Deleted {
 		return app.Span().Class("tl-likes").Aria("label", likesLabel(c.LikeCount)).Text("♥ " + itoa(c.LikeCount))
 	}
-	liked := v.liked[c.ID]
+	id, liked := c.ID, v.liked[c.ID]
 	return app.Button().Class("tl-act tl-like").Aria("pressed", liked).Aria("label", "Like, "+likesLabel(c.LikeCount)).
 		Disabled(!v.client).
-		OnClick(func(ctx app.Context, e app.Event) { v.toggleLike(ctx, c) }).
+		OnClick(func(ctx app.Context, e app.Event) {
+			if c := find(v.thread.Comments.Items, id); c != nil {
+				v.toggleLike(ctx, c)
+			}
+		}, app.EventScope(id)).
 		Text("♥ " + itoa(c.LikeCount))
 }
 

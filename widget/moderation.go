@@ -229,7 +229,7 @@ func (v *ThreadView) minePanel() app.UI {
 			id := v.mod.mineOrder[i]
 			m := v.mod.mine[id]
 			c := &Comment{ID: id, Removed: m.Status == "REMOVED", Pending: m.Status == "PENDING", Rule: m.Rule}
-			return app.Li().ID("mine-"+id).Class("tl-comment").Body(
+			return app.Li().ID("mine-" + id).Class("tl-comment").Body(
 				app.Article().Class("tl-card").Body(
 					app.Header().Class("tl-meta").Body(
 						app.Time().Class("tl-time").DateTime(m.CreatedAt.UTC().Format(time.RFC3339)).
@@ -258,6 +258,7 @@ func (v *ThreadView) act(ctx app.Context, key, done string, steps ...step) {
 	v.sending = key
 	v.setFailed(key, "")
 	token := v.token
+	ctx = v.lasting(ctx)
 	ctx.Async(func() {
 		var err error
 		for _, s := range steps {
@@ -281,15 +282,28 @@ func (v *ThreadView) act(ctx app.Context, key, done string, steps ...step) {
 	})
 }
 
+// lasting returns the component's own context. go-app drops what is dispatched through the context of an
+// element that is gone, and an action's form is gone once it succeeds; work that outlives the form (the
+// reload after an action) goes through the component's context instead.
+func (v *ThreadView) lasting(ctx app.Context) app.Context {
+	if v.mounted != nil {
+		return *v.mounted
+	}
+	return ctx
+}
+
 // reload reads the thread's first page again, in the current order, and the reader's own view of it.
 func (v *ThreadView) reload(ctx app.Context) {
+	ctx = v.lasting(ctx)
 	t, order := v.thread, v.currentOrder()
 	ctx.Async(func() {
 		next, err := fetchPage(t, order, "")
 		ctx.Dispatch(func(ctx app.Context) {
-			if err == nil {
-				v.thread = next
+			if err != nil {
+				v.problem = "The comments could not be reloaded: " + err.Error()
+				return
 			}
+			v.thread = next
 			v.refreshViewer(ctx)
 		})
 	})
@@ -339,7 +353,7 @@ func (v *ThreadView) textField(key, label string, required bool) app.UI {
 					v.drafts = map[string]string{}
 				}
 				v.drafts[key] = ctx.JSSrc().Get("value").String()
-			}),
+			}, app.EventScope(key)),
 	)
 }
 
@@ -350,7 +364,7 @@ func (v *ThreadView) ruleField(key, label string) app.UI {
 	return app.Div().Class("tl-field").Body(
 		app.Label().For(id).Text(label),
 		app.Select().ID(id).Class("tl-select").
-			OnChange(func(ctx app.Context, e app.Event) { v.choose(key, ctx.JSSrc().Get("value").String()) }).
+			OnChange(func(ctx app.Context, e app.Event) { v.choose(key, ctx.JSSrc().Get("value").String()) }, app.EventScope(key)).
 			Body(app.Range(v.mod.rules).Slice(func(i int) app.UI {
 				r := v.mod.rules[i]
 				return app.Option().Value(r).Selected(r == current).Text(r)
@@ -366,9 +380,11 @@ func (v *ThreadView) buttons(key string, actions ...app.UI) app.UI {
 	)
 }
 
+// sendButton draws a form's action button. Its handler is scoped to the form and the label, so that a form
+// drawn where another was (see commentView) gets its own.
 func (v *ThreadView) sendButton(key, label string, onClick func(ctx app.Context)) app.UI {
 	return app.Button().Type("button").Class("tl-send").Disabled(v.sending == key).
-		OnClick(func(ctx app.Context, e app.Event) { onClick(ctx) }).Text(label)
+		OnClick(func(ctx app.Context, e app.Event) { onClick(ctx) }, app.EventScope(key, label)).Text(label)
 }
 
 // needText refuses an empty reason in a form, saying so next to it; it reports whether the text is there.
@@ -402,7 +418,7 @@ func (v *ThreadView) moderationNote(c *Comment, m *ownModeration, appeal bool) a
 		}),
 		app.If(appeal && m != nil && m.Appeal != nil, func() app.UI { return appealStatus(m.Appeal) }),
 		app.If(appeal && m != nil && m.CanAppeal && v.compose != key, func() app.UI {
-			return app.Button().Class("tl-act").OnClick(func(ctx app.Context, e app.Event) { v.openComposer(key) }).Text("Appeal")
+			return app.Button().Class("tl-act").OnClick(func(ctx app.Context, e app.Event) { v.openComposer(key) }, app.EventScope(key)).Text("Appeal")
 		}),
 		app.If(appeal && v.compose == key, func() app.UI {
 			return v.smallForm(key, "Appeal the decision",
@@ -429,15 +445,16 @@ func appealStatus(a *appealView) app.UI {
 
 // moderatorActions draws the moderator's buttons on a comment of the thread.
 func (v *ThreadView) moderatorActions(c *Comment) app.UI {
+	id := c.ID
 	switch {
 	case !v.mod.canModerate || c.Deleted || c.Pending:
 		return app.Text("")
 	case c.Removed:
 		return app.Button().Class("tl-act tl-mod").Aria("expanded", v.compose == "restore:"+c.ID).
-			OnClick(func(ctx app.Context, e app.Event) { v.openComposer("restore:" + c.ID) }).Text("Restore")
+			OnClick(func(ctx app.Context, e app.Event) { v.openComposer("restore:" + id) }, app.EventScope(id)).Text("Restore")
 	}
 	return app.Button().Class("tl-act tl-mod").Aria("expanded", v.compose == "remove:"+c.ID).
-		OnClick(func(ctx app.Context, e app.Event) { v.openComposer("remove:" + c.ID) }).Text("Remove")
+		OnClick(func(ctx app.Context, e app.Event) { v.openComposer("remove:" + id) }, app.EventScope(id)).Text("Remove")
 }
 
 // commentForms draws the moderation, report and restore forms open under a comment.
@@ -480,7 +497,7 @@ func (v *ThreadView) removeForm(id, authorID string) app.UI {
 				app.Label().For(formID(days)).Text("Also suspend the author for how many days? (0: no)"),
 				app.Input().ID(formID(days)).Class("tl-days").Type("number").Attr("min", "0").Attr("max", "365").
 					Value(v.chosen(days, []string{"0"})).
-					OnInput(func(ctx app.Context, e app.Event) { v.choose(days, ctx.JSSrc().Get("value").String()) }),
+					OnInput(func(ctx app.Context, e app.Event) { v.choose(days, ctx.JSSrc().Get("value").String()) }, app.EventScope(days)),
 			)
 		}),
 		v.buttons(key, v.sendButton(key, "Remove", func(ctx app.Context) {
@@ -538,7 +555,7 @@ func (v *ThreadView) queueItemView(it queueItem) app.UI {
 		why = "Reported: " + it.Reports
 	}
 	answerKey := "answer:" + it.ID
-	return app.Li().ID("queue-"+it.ID).Class("tl-comment").Body(
+	return app.Li().ID("queue-" + it.ID).Class("tl-comment").Body(
 		app.Article().Class("tl-card").Body(
 			app.Header().Class("tl-meta").Body(app.Span().Class("tl-author").Text(it.Author), app.Text(" · "+why)),
 			app.Raw(`<div class="tl-body">`+it.BodyHTML+`</div>`),
@@ -555,9 +572,9 @@ func (v *ThreadView) queueItemView(it queueItem) app.UI {
 					app.Button().Class("tl-act").Disabled(v.sending != "").
 						OnClick(func(ctx app.Context, e app.Event) {
 							v.act(ctx, "queue:"+it.ID, "The comment was approved.", step{approveMutation, map[string]any{"id": it.ID}})
-						}).Text("Approve"),
+						}, app.EventScope(it.ID)).Text("Approve"),
 					app.Button().Class("tl-act").Aria("expanded", v.compose == "remove:"+it.ID).
-						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("remove:" + it.ID) }).Text("Remove"),
+						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("remove:" + it.ID) }, app.EventScope(it.ID)).Text("Remove"),
 				)
 			}),
 			app.If(v.compose == "remove:"+it.ID, func() app.UI { return v.removeForm(it.ID, it.AuthorID) }),
@@ -628,6 +645,7 @@ func (v *ThreadView) deleteMyAccount(ctx app.Context, e app.Event) {
 		return
 	}
 	token, site := v.token, v.thread.Site
+	ctx = v.lasting(ctx)
 	ctx.Async(func() {
 		err := call(token, deleteAccountMutation, nil, nil)
 		ctx.Dispatch(func(ctx app.Context) {

@@ -58,6 +58,7 @@ type ThreadView struct {
 	seeking   string            // a permalinked comment not on the page yet
 	seekPages int               // pages loaded to find it
 	mod       modState          // what the reader's credentials add: their moderated comments, a moderator's tools
+	mounted   *app.Context      // the component's own context, for work that outlives the element that started it
 }
 
 // OnInit runs on both sides; in the browser it reads the thread the server wrote into the page, before go-app
@@ -249,12 +250,13 @@ func (v *ThreadView) loadMore(ctx app.Context, e app.Event) {
 }
 
 // loadReplies appends the next page of a comment's replies.
-func (v *ThreadView) loadReplies(ctx app.Context, c *Comment) {
-	if v.busy != "" || c.Replies == nil {
+func (v *ThreadView) loadReplies(ctx app.Context, id string) {
+	c := find(v.thread.Comments.Items, id)
+	if v.busy != "" || c == nil || c.Replies == nil {
 		return
 	}
-	v.busy, v.problem = c.ID, ""
-	id, after := c.ID, c.Replies.EndCursor
+	v.busy, v.problem = id, ""
+	after := c.Replies.EndCursor
 	ctx.Async(func() {
 		resp, err := post("", RepliesQuery, map[string]any{"id": id, "after": after})
 		var next *Page
@@ -265,6 +267,10 @@ func (v *ThreadView) loadReplies(ctx app.Context, c *Comment) {
 			v.busy = ""
 			if err != nil {
 				v.problem = "More replies could not be loaded: " + err.Error()
+				return
+			}
+			c := find(v.thread.Comments.Items, id)
+			if c == nil || c.Replies == nil {
 				return
 			}
 			c.Replies.Items = append(c.Replies.Items, next.Items...)
@@ -315,6 +321,10 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 	if c.Deleted {
 		author = "Deleted"
 	}
+	// Event handlers take the comment's ID, scoped to it, and find the comment when they run. go-app keeps a
+	// node's handler when the new one has the same code, so without the scope a button would keep acting on
+	// whichever comment was drawn at its place first (before a sort, say).
+	id := c.ID
 	hasReplies := c.Replies != nil && len(c.Replies.Items) > 0
 	collapsed := v.collapsed[c.ID]
 	repliesID := "replies-" + c.ID
@@ -341,22 +351,22 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 				app.If(!c.Removed && !c.Pending, func() app.UI { return v.likeButton(c) }),
 				app.If(!c.Deleted && !c.Removed && !c.Pending, func() app.UI {
 					return app.Button().Class("tl-act").Aria("expanded", v.compose == "reply:"+c.ID).Disabled(!v.client).
-						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("reply:" + c.ID) }).
+						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("reply:" + id) }, app.EventScope(id)).
 						Text("Reply")
 				}),
 				app.If(v.client && v.own[c.ID] && !c.Deleted, func() app.UI {
 					return app.Button().Class("tl-act").
-						OnClick(func(ctx app.Context, e app.Event) { v.startEdit(ctx, c) }).
+						OnClick(func(ctx app.Context, e app.Event) { v.startEdit(ctx, id) }, app.EventScope(id)).
 						Text("Edit")
 				}),
 				app.If(v.client && v.own[c.ID] && !c.Deleted, func() app.UI {
 					return app.Button().Class("tl-act").
-						OnClick(func(ctx app.Context, e app.Event) { v.remove(ctx, c) }).
+						OnClick(func(ctx app.Context, e app.Event) { v.remove(ctx, id) }, app.EventScope(id)).
 						Text("Delete")
 				}),
 				app.If(v.client && v.token != "" && !v.own[c.ID] && !c.Deleted && !c.Removed && !c.Pending && len(v.mod.rules) > 0, func() app.UI {
 					return app.Button().Class("tl-act").Aria("expanded", v.compose == "report:"+c.ID).
-						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("report:" + c.ID) }).
+						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("report:" + id) }, app.EventScope(id)).
 						Text("Report")
 				}),
 				v.moderatorActions(c),
@@ -376,7 +386,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 					return app.Button().Class("tl-toggle").
 						Aria("expanded", !collapsed).Aria("controls", repliesID).
 						Disabled(!v.client).
-						OnClick(func(ctx app.Context, e app.Event) { v.toggle(c.ID) }).
+						OnClick(func(ctx app.Context, e app.Event) { v.toggle(id) }, app.EventScope(id)).
 						Text(label)
 				}),
 			),
@@ -397,7 +407,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 		}),
 		app.If(!collapsed && c.Replies != nil && c.Replies.HasNext, func() app.UI {
 			return app.Button().Class("tl-more tl-more-replies").Disabled(!v.client || v.busy != "").
-				OnClick(func(ctx app.Context, e app.Event) { v.loadReplies(ctx, c) }).
+				OnClick(func(ctx app.Context, e app.Event) { v.loadReplies(ctx, id) }, app.EventScope(id)).
 				Text("Show " + moreRepliesLabel(c.Replies.Total-len(c.Replies.Items)))
 		}),
 	)
