@@ -295,27 +295,31 @@ func (s *site) likesOfFirst(t *testing.T) int {
 
 // TestAccessibility runs axe-core on the thread page, before and after the WebAssembly takes over, light and
 // dark, and with a reply composer open: no serious or critical violation.
-func TestAccessibility(t *testing.T) {
+// checkAccessible runs axe-core on the page in the browser and fails the test for each serious or critical
+// violation; name says which state of the page it was.
+func checkAccessible(t *testing.T, b context.Context, name string) {
+	t.Helper()
 	axe, err := os.ReadFile(filepath.Join("..", "tools", "axe", "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
 		t.Fatalf("axe-core is missing: run `make test` (or `npm ci --prefix tools/axe`): %v", err)
 	}
+	run(t, b, chromedp.Evaluate[bool](string(axe)+";true"))
+	type violation struct {
+		ID, Impact, Help string
+		Nodes            []struct{ Target []string }
+	}
+	found := run(t, b, chromedp.Evaluate[[]violation](
+		`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.filter(v => v.impact === "serious" || v.impact === "critical"))`,
+		chromedp.EvalAwaitPromise))
+	for _, v := range found {
+		t.Errorf("%s: %s (%s): %s, at %v", name, v.ID, v.Impact, v.Help, v.Nodes)
+	}
+}
+
+func TestAccessibility(t *testing.T) {
 	s := newSite(t)
 	b := newBrowser(t)
-	check := func(name string) {
-		t.Helper()
-		run(t, b, chromedp.Evaluate[bool](string(axe)+";true"))
-		type violation struct {
-			ID, Impact, Help string
-			Nodes            []struct{ Target []string }
-		}
-		found := run(t, b, chromedp.Evaluate[[]violation](
-			`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.filter(v => v.impact === "serious" || v.impact === "critical"))`,
-			chromedp.EvalAwaitPromise))
-		for _, v := range found {
-			t.Errorf("%s: %s (%s): %s, at %v", name, v.ID, v.Impact, v.Help, v.Nodes)
-		}
-	}
+	check := func(name string) { t.Helper(); checkAccessible(t, b, name) }
 	for _, theme := range []string{"light", "dark"} {
 		if err := chromedp.Do(b, chromedp.Navigate(s.threadURL()+"&theme="+theme)); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/threadline/threadline/seed"
@@ -125,6 +126,7 @@ func TestModeratorRemovesAuthorAppealsModeratorAnswers(t *testing.T) {
 	typeInto(t, ada, ".tl-mine .tl-modform .tl-text", appeal)
 	click(t, ada, ".tl-mine .tl-modform .tl-send")
 	waitText(t, ada, ".tl-mine .tl-modnote", "You appealed: “"+appeal+"”")
+	checkAccessible(t, ada, "the author's view of a removed comment")
 
 	// The moderator answers from the queue, keeping the decision.
 	if err := chromedp.Do(mod, chromedp.Reload()); err != nil {
@@ -132,6 +134,7 @@ func TestModeratorRemovesAuthorAppealsModeratorAnswers(t *testing.T) {
 	}
 	run(t, mod, takenOver)
 	waitText(t, mod, ".tl-queue", "the author appeals: “"+appeal+"”")
+	checkAccessible(t, mod, "the moderator's queue with an appeal to answer")
 	typeInto(t, mod, ".tl-queue .tl-modform .tl-text", answer)
 	click(t, mod, ".tl-queue .tl-modform .tl-send") // Keep the decision
 	waitText(t, mod, ".tl-queue h2", "Moderation: 0 comments waiting")
@@ -189,4 +192,44 @@ func TestHostPageSignsTheReaderIn(t *testing.T) {
 	// The frame grows by the moderator's queue once the WebAssembly signs in: its height is reported again.
 	const height = `document.querySelector('#threadline iframe').getBoundingClientRect().height`
 	run(t, b, chromedp.Poll[bool](height+` > 2000`, chromedp.WithPollingTimeout(30*time.Second)))
+}
+
+// TestModerationByKeyboard removes a comment with the keyboard alone: Tab reaches the comment's Remove button,
+// Enter opens the form, the rule and the note are chosen by keys, and Enter on Remove removes it.
+func TestModerationByKeyboard(t *testing.T) {
+	s := newSite(t)
+	secret, err := s.svc.RotateSecret(context.Background(), seed.SiteSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := s.signedIn(t, secret, "sam", "Sam", true)
+	b := s.openAs(t, token)
+	waitText(t, b, ".tl-queue h2", "Moderation")
+	const first = ".tl-list > .tl-comment:first-child"
+	press := func(key string) {
+		t.Helper()
+		if err := chromedp.Do(b, chromedp.KeyEvent(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tabTo := func(js string) {
+		t.Helper()
+		for i := 0; !run(t, b, chromedp.Evaluate[bool](js)); i++ {
+			if i == 60 {
+				t.Fatalf("60 Tabs did not reach %s", js)
+			}
+			press(kb.Tab)
+		}
+	}
+	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-mod')`)
+	press(kb.Enter)
+	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-select')`)
+	press(kb.ArrowDown) // the second rule: Harassment
+	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-modform .tl-text')`)
+	if err := chromedp.Do(b, chromedp.KeyEvent("Please keep it civil.")); err != nil {
+		t.Fatal(err)
+	}
+	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-modform .tl-send')`)
+	press(kb.Enter)
+	waitText(t, b, first+" .tl-removed", "Removed by a moderator: Harassment.")
 }
