@@ -493,3 +493,47 @@ func TestModerationRecordsAreAppendOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestModerationInputLimits sends what moderators and authors write at and past its limits, and SQL and
+// markup in it: the limits answer BAD_USER_INPUT and change nothing; what is accepted is stored as the text it is.
+func TestModerationInputLimits(t *testing.T) {
+	fx := newModFixture(t, thread.SiteSettings{})
+	author, authorID := fx.user(t, "Ada", false)
+	reader, _ := fx.user(t, "Bo", false)
+	id := fx.addComment(t, author, fx.article, "", "Hello")
+	long := strings.Repeat("é", thread.MaxNoteChars+1)
+	sqlish := `'); DROP TABLE moderation_actions; -- <script>alert(1)</script>`
+	for _, tc := range []struct {
+		name  string
+		token string
+		query string
+		vars  map[string]any
+	}{
+		{"a note too long", fx.key, removeMutation, map[string]any{"c": id, "rule": "Spam", "note": long}},
+		{"a rule the site does not have", fx.key, removeMutation, map[string]any{"c": id, "rule": sqlish}},
+		{"a report citing no rule", reader, reportMutation, map[string]any{"c": id, "rule": ""}},
+		{"a suspension of 366 days", fx.key, `mutation($r: ID!) { suspendReader(input: {readerId: $r, days: 366, reason: "x"}) { reader { id } } }`, map[string]any{"r": authorID}},
+		{"a suspension without a reason", fx.key, `mutation($r: ID!) { suspendReader(input: {readerId: $r, days: 1, reason: " \n "}) { reader { id } } }`, map[string]any{"r": authorID}},
+		{"a restore without a reason", fx.key, `mutation($c: ID!) { restoreComment(input: {commentId: $c, reason: ""}) { comment { id } } }`, map[string]any{"c": id}},
+		{"a comment ID of another kind", fx.key, removeMutation, map[string]any{"c": fx.article, "rule": "Spam"}},
+		{"a sign-in token of 5 KB", "", `mutation($t: String!) { signIn(input: {site: "blog", token: $t}) { token } }`, map[string]any{"t": strings.Repeat("a", 5000)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fx.snapshot(t)
+			r := fx.do(t, tc.token, tc.query, tc.vars)
+			if code := r.code(); code != "BAD_USER_INPUT" && code != "UNAUTHENTICATED" {
+				t.Errorf("code %q (%+v)", code, r.Errors)
+			}
+			if fx.snapshot(t) != before {
+				t.Error("a refused request changed the database")
+			}
+		})
+	}
+	fx.mutate(t, fx.key, removeMutation, map[string]any{"c": id, "rule": "Spam", "note": sqlish})
+	if c := fx.modComment(t, author, id); c.Moderate == nil || c.Moderate.Note == nil || *c.Moderate.Note != sqlish {
+		t.Errorf("the note came back as %+v", c.Moderate)
+	}
+	if n := len(fx.log(t)); n != 1 {
+		t.Errorf("the log has %d entries", n)
+	}
+}
