@@ -225,7 +225,7 @@ func (v *ThreadView) minePanel() app.UI {
 	}
 	return app.Section().Class("tl-queue tl-mine").Aria("labelledby", "tl-mine-title").Body(
 		app.H2().ID("tl-mine-title").Text("Your comments under moderation"),
-		app.Ol().Class("tl-list").Body(app.Range(v.mod.mineOrder).Slice(func(i int) app.UI {
+		app.Ol().Class("tl-queue-list").Aria("label", "Your moderated comments").Body(app.Range(v.mod.mineOrder).Slice(func(i int) app.UI {
 			id := v.mod.mineOrder[i]
 			m := v.mod.mine[id]
 			c := &Comment{ID: id, Removed: m.Status == "REMOVED", Pending: m.Status == "PENDING", Rule: m.Rule}
@@ -526,7 +526,7 @@ func (v *ThreadView) queuePanel() app.UI {
 	return app.Section().Class("tl-queue").Aria("labelledby", "tl-queue-title").Body(
 		app.H2().ID("tl-queue-title").Text(fmt.Sprintf("Moderation: %s waiting", plural(v.mod.queueTotal, "comment", "comments"))),
 		app.If(len(v.mod.queue) == 0, func() app.UI { return app.P().Class("tl-status").Text("Nothing waits for a decision.") }),
-		app.Ol().Class("tl-list").Body(app.Range(v.mod.queue).Slice(func(i int) app.UI { return v.queueItemView(v.mod.queue[i]) })),
+		app.Ol().Class("tl-queue-list").Aria("label", "Comments waiting for a decision").Body(app.Range(v.mod.queue).Slice(func(i int) app.UI { return v.queueItemView(v.mod.queue[i]) })),
 		app.If(v.compose != lockKey, func() app.UI {
 			return app.Button().Class("tl-act").OnClick(func(ctx app.Context, e app.Event) { v.openComposer(lockKey) }).Text(lockLabel + "…")
 		}).Else(func() app.UI {

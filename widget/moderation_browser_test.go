@@ -216,13 +216,18 @@ func TestModerationByKeyboard(t *testing.T) {
 		t.Helper()
 		for i := 0; !run(t, b, chromedp.Evaluate[bool](js)); i++ {
 			if i == 60 {
-				t.Fatalf("60 Tabs did not reach %s", js)
+				t.Fatalf("60 Tabs did not reach %s; focus is on %s; the first comment: %s", js,
+					run(t, b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 200)`)),
+					run(t, b, chromedp.Evaluate[string](`document.querySelector('`+first+`').outerHTML.slice(-900)`)))
 			}
 			press(kb.Tab)
 		}
 	}
 	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-mod')`)
 	press(kb.Enter)
+	if err := chromedp.Do(b, chromedp.WaitVisible(chromedp.CSS(first+" .tl-select"))); err != nil { // as a person waits for it
+		t.Fatal(err)
+	}
 	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-select')`)
 	press(kb.ArrowDown) // the second rule: Harassment
 	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-modform .tl-text')`)
@@ -232,4 +237,13 @@ func TestModerationByKeyboard(t *testing.T) {
 	tabTo(`document.activeElement === document.querySelector('` + first + ` .tl-modform .tl-send')`)
 	press(kb.Enter)
 	waitText(t, b, first+" .tl-removed", "Removed by a moderator: Harassment.")
+
+	// The moderator's view, in the dark theme too, passes axe.
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL()+"&theme=dark")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	waitText(t, b, ".tl-queue h2", "Moderation")
+	click(t, b, first+" .tl-mod")
+	checkAccessible(t, b, "the moderator's view, dark, with the remove form open")
 }
