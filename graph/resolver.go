@@ -38,3 +38,14 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// setLocked locks or unlocks the article with a global ID.
+func (r *Resolver) setLocked(ctx context.Context, articleID string, locked bool, reason string) (*thread.Article, error) {
+	id, err := idOf(kindArticle, articleID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Service.SetArticleLocked(ctx, id, locked, reason)
+	loadersFor(ctx).forget()
+	return a, err
+}

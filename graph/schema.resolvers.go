@@ -294,22 +294,12 @@ func (r *mutationResolver) RestoreComment(ctx context.Context, input RestoreComm
 }
 
 func (r *mutationResolver) LockArticle(ctx context.Context, input LockArticleInput) (*LockArticlePayload, error) {
-	id, err := idOf(kindArticle, input.ArticleID)
-	if err != nil {
-		return nil, err
-	}
-	a, err := r.Service.SetArticleLocked(ctx, id, true, input.Reason)
-	loadersFor(ctx).forget()
+	a, err := r.setLocked(ctx, input.ArticleID, true, input.Reason)
 	return &LockArticlePayload{Article: a}, err
 }
 
 func (r *mutationResolver) UnlockArticle(ctx context.Context, input UnlockArticleInput) (*UnlockArticlePayload, error) {
-	id, err := idOf(kindArticle, input.ArticleID)
-	if err != nil {
-		return nil, err
-	}
-	a, err := r.Service.SetArticleLocked(ctx, id, false, input.Reason)
-	loadersFor(ctx).forget()
+	a, err := r.setLocked(ctx, input.ArticleID, false, input.Reason)
 	return &UnlockArticlePayload{Article: a}, err
 }
 

@@ -174,14 +174,25 @@ func (s *Service) articleInContext(ctx context.Context, id int64) (*Article, *Si
 	return a, sites[a.SiteID], nil
 }
 
-// moderateComment checks that the viewer moderates the comment's site and applies the action to it.
-func (s *Service) moderateComment(ctx context.Context, id int64, a *ModerationAction, change StatusChange, prepare func(*Site) error) (*Comment, error) {
+// commentFor returns comment id, with its article and site, and the reader acting, if the viewer may do act
+// to it. A refusal about a comment the viewer could not see anyway reads NOT_FOUND.
+func (s *Service) commentFor(ctx context.Context, act Act, id int64) (*Comment, *Article, *Site, *Reader, error) {
 	c, article, site, err := s.commentInContext(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, nil, err
 	}
-	if _, err := s.authorize(ctx, ActModerate, site.ID, c); err != nil {
-		return nil, hideUnseen(ctx, c, err)
+	r, err := s.authorize(ctx, act, site.ID, c)
+	if err != nil {
+		return nil, nil, nil, nil, hideUnseen(ctx, c, err)
+	}
+	return c, article, site, r, nil
+}
+
+// moderateComment checks that the viewer moderates the comment's site and applies the action to it.
+func (s *Service) moderateComment(ctx context.Context, id int64, a *ModerationAction, change StatusChange, prepare func(*Site) error) (*Comment, error) {
+	c, article, site, _, err := s.commentFor(ctx, ActModerate, id)
+	if err != nil {
+		return nil, err
 	}
 	if prepare != nil {
 		if err := prepare(site); err != nil {
@@ -307,13 +318,9 @@ func (s *Service) SuspendReader(ctx context.Context, readerID int64, days int, r
 // ReportComment reports a published comment to the site's moderators, citing one of its rules. A reader
 // reports a comment once; when the site's threshold of reports is reached, the comment is held for review.
 func (s *Service) ReportComment(ctx context.Context, id int64, rule string) (*Comment, error) {
-	c, article, site, err := s.commentInContext(ctx, id)
+	c, article, site, r, err := s.commentFor(ctx, ActReport, id)
 	if err != nil {
 		return nil, err
-	}
-	r, err := s.authorize(ctx, ActReport, site.ID, c)
-	if err != nil {
-		return nil, hideUnseen(ctx, c, err)
 	}
 	switch {
 	case c.Status == StatusPending:
@@ -346,13 +353,9 @@ func (s *Service) AppealModeration(ctx context.Context, id int64, text string) (
 	if err != nil {
 		return nil, err
 	}
-	c, _, site, err := s.commentInContext(ctx, id)
+	c, _, _, r, err := s.commentFor(ctx, ActAppeal, id)
 	if err != nil {
 		return nil, err
-	}
-	r, err := s.authorize(ctx, ActAppeal, site.ID, c)
-	if err != nil {
-		return nil, hideUnseen(ctx, c, err)
 	}
 	if !(c.Status == StatusRemoved || c.Status == StatusPending && c.Rule != "") {
 		return nil, Errorf(CodeConflict, "only a removed comment, or one held after reports, can be appealed")

@@ -410,13 +410,9 @@ func (s *Service) afterChange(c *Comment, err error) (*Comment, error) {
 }
 
 func (s *Service) likeable(ctx context.Context, id int64) (*Reader, error) {
-	c, _, site, err := s.commentInContext(ctx, id)
+	c, _, _, v, err := s.commentFor(ctx, ActLike, id)
 	if err != nil {
 		return nil, err
-	}
-	v, err := s.authorize(ctx, ActLike, site.ID, c)
-	if err != nil {
-		return nil, hideUnseen(ctx, c, err)
 	}
 	switch c.Status {
 	case StatusDeleted:

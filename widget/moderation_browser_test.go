@@ -14,6 +14,16 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
+// signingSecret gives the demo site a signing secret, as its owner does with `threadline site rotate-secret`.
+func (s *site) signingSecret(t *testing.T) string {
+	t.Helper()
+	secret, err := s.svc.RotateSecret(context.Background(), seed.SiteSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
 // signedIn signs a user of the demo site in as its own accounts would, and returns the Threadline session.
 func (s *site) signedIn(t *testing.T, secret, sub, name string, moderator bool) (string, *thread.Reader) {
 	t.Helper()
@@ -81,10 +91,7 @@ func click(t *testing.T, b context.Context, css string) {
 // answer carry script payloads: none runs, each shows as the text it is.
 func TestModeratorRemovesAuthorAppealsModeratorAnswers(t *testing.T) {
 	s := newSite(t)
-	secret, err := s.svc.RotateSecret(context.Background(), seed.SiteSlug)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := s.signingSecret(t)
 	authorToken, author := s.signedIn(t, secret, "ada", "Ada", false)
 	moderatorToken, _ := s.signedIn(t, secret, "sam", "Sam", true)
 	article, err := s.svc.Article(context.Background(), seed.SiteSlug, seed.ArticleKey)
@@ -198,10 +205,7 @@ func TestHostPageSignsTheReaderIn(t *testing.T) {
 // Enter opens the form, the rule and the note are chosen by keys, and Enter on Remove removes it.
 func TestModerationByKeyboard(t *testing.T) {
 	s := newSite(t)
-	secret, err := s.svc.RotateSecret(context.Background(), seed.SiteSlug)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := s.signingSecret(t)
 	token, _ := s.signedIn(t, secret, "sam", "Sam", true)
 	b := s.openAs(t, token)
 	waitText(t, b, ".tl-queue h2", "Moderation")
