@@ -188,6 +188,35 @@ func TestDemoPage(t *testing.T) {
 	if resp, _ := get(t, demo.URL+"/other", nil); resp.status != http.StatusNotFound {
 		t.Errorf("/other answered %d", resp.status)
 	}
+
+	// The page signs its visitor in as one of its personas, with the demo site's secret; signed out, it says so.
+	_, page = get(t, demo.URL+"/?as=moderator", nil)
+	token := between(page, `data-sso="`, `"`)
+	var session struct {
+		SignIn struct {
+			Moderator bool
+			Reader    struct{ DisplayName string }
+		}
+	}
+	s.mustDo(t, "", `mutation($t: String!) { signIn(input: {site: "demo", token: $t}) { moderator reader { displayName } } }`,
+		map[string]any{"t": token}, &session)
+	if !session.SignIn.Moderator || session.SignIn.Reader.DisplayName != "Sam (a moderator)" {
+		t.Errorf("?as=moderator signs in %+v", session.SignIn)
+	}
+	if _, page = get(t, demo.URL+"/?as=signed-out", nil); !strings.Contains(page, `data-sso="" async`) {
+		t.Error("?as=signed-out does not sign the reader out")
+	}
+}
+
+// TestLockedThreadSaysSo: the prerendered page of a locked article says it is locked instead of offering a
+// composer.
+func TestLockedThreadSaysSo(t *testing.T) {
+	fx := newModFixture(t, thread.SiteSettings{})
+	fx.mutate(t, fx.key, `mutation($a: ID!) { lockArticle(input: {articleId: $a, reason: "Closed."}) { article { locked } } }`, map[string]any{"a": fx.article})
+	_, page := get(t, fx.URL+"/embed/thread?site=blog&article=post-1", nil)
+	if !strings.Contains(page, "This thread is locked") || strings.Contains(page, "Join the discussion") {
+		t.Error("the locked thread's page does not say it is locked, or still offers a composer")
+	}
 }
 
 // TestFirstEmbedCreatesTheArticle: a page that embeds a new key gets its thread, on a site that lets that page

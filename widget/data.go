@@ -11,7 +11,7 @@ import (
 // other client, on the server (to prerender) and in the browser alike, always with this one query text.
 const PageQuery = `query Page($site: String!, $article: String!, $order: CommentOrder, $after: String) {
   article(site: $site, key: $article) {
-    id title commentCount
+    id title commentCount locked
     comments(first: 20, orderBy: $order, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
       nodes { ...comment replies(first: 3) { ...replies } }
@@ -67,6 +67,7 @@ type Thread struct {
 	ArticleID    string `json:"articleId"`
 	Title        string `json:"title"`
 	CommentCount int    `json:"commentCount"`
+	Locked       bool   `json:"locked,omitempty"` // a moderator closed it to new comments
 	Comments     Page   `json:"comments"`
 }
 
@@ -134,6 +135,7 @@ func DecodeThread(response []byte, site, article string) (*Thread, error) {
 			ID           string  `json:"id"`
 			Title        string  `json:"title"`
 			CommentCount int     `json:"commentCount"`
+			Locked       bool    `json:"locked"`
 			Comments     gqlPage `json:"comments"`
 		} `json:"article"`
 	}
@@ -150,6 +152,7 @@ func DecodeThread(response []byte, site, article string) (*Thread, error) {
 		ArticleID:    a.ID,
 		Title:        a.Title,
 		CommentCount: a.CommentCount,
+		Locked:       a.Locked,
 		Comments:     *a.Comments.page(),
 	}, nil
 }

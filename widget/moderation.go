@@ -14,7 +14,6 @@ import (
 type modState struct {
 	canModerate bool
 	rules       []string
-	locked      bool
 	suspension  string                    // why and until when the reader may not write; "" when they may
 	mine        map[string]*ownModeration // the reader's own held or removed comments, by ID
 	mineOrder   []string                  // their IDs, newest first
@@ -58,7 +57,7 @@ const (
 	statusQuery = `query($site: String!, $article: String!) {
   viewer { displayName suspension { until reason } }
   site(slug: $site) { viewerCanModerate rules }
-  article(site: $site, key: $article) { locked viewerModeratedComments { ...own } } }
+  article(site: $site, key: $article) { viewerModeratedComments { ...own } } }
 ` + ownFragment
 	queueQuery = `query($site: String!, $article: ID!) {
   site(slug: $site) { moderationQueue(articleId: $article, first: 50) { totalCount nodes {
@@ -102,14 +101,13 @@ func (v *ThreadView) refreshModeration(ctx app.Context) {
 				Rules             []string `json:"rules"`
 			} `json:"site"`
 			Article *struct {
-				Locked                  bool       `json:"locked"`
 				ViewerModeratedComments []gqlOwned `json:"viewerModeratedComments"`
 			} `json:"article"`
 		}
 		if err := call(token, statusQuery, map[string]any{"site": t.Site, "article": t.Article}, &status); err != nil || status.Site == nil || status.Article == nil {
 			return // the thread stays usable without the reader's own view
 		}
-		next := modState{canModerate: status.Site.ViewerCanModerate, rules: status.Site.Rules, locked: status.Article.Locked,
+		next := modState{canModerate: status.Site.ViewerCanModerate, rules: status.Site.Rules,
 			mine: map[string]*ownModeration{}, choice: v.mod.choice}
 		if s := status.Viewer; s != nil && s.Suspension != nil {
 			next.suspension = "A moderator suspended you until " + s.Suspension.Until.UTC().Format("2 January 2006, 15:04 UTC") +
@@ -520,7 +518,7 @@ func (v *ThreadView) queuePanel() app.UI {
 	}
 	lockKey := "lock"
 	lockLabel, lockDone, lockQuery := "Lock the thread", "The thread is locked.", lockMutation
-	if v.mod.locked {
+	if v.thread.Locked {
 		lockLabel, lockDone, lockQuery = "Unlock the thread", "The thread is open again.", unlockMutation
 	}
 	return app.Section().Class("tl-queue").Aria("labelledby", "tl-queue-title").Body(

@@ -124,7 +124,7 @@ func (v *ThreadView) Render() app.UI {
 		v.queuePanel(),
 		v.minePanel(),
 		// Drawn on the server too, disabled until the WebAssembly runs, so that the takeover moves nothing.
-		app.If(v.mod.locked, func() app.UI {
+		app.If(t.Locked, func() app.UI {
 			return app.P().Class("tl-status tl-locked").Text("This thread is locked: it takes no new comments.")
 		}).Else(func() app.UI {
 			return v.composer("top", "Join the discussion", "Post comment")
@@ -349,7 +349,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 			}),
 			app.Footer().Class("tl-actions").Body(
 				app.If(!c.Removed && !c.Pending, func() app.UI { return v.likeButton(c) }),
-				app.If(!c.Deleted && !c.Removed && !c.Pending, func() app.UI {
+				app.If(!c.Deleted && !c.Removed && !c.Pending && !v.thread.Locked, func() app.UI {
 					return app.Button().Class("tl-act").Aria("expanded", v.compose == "reply:"+c.ID).Disabled(!v.client).
 						OnClick(func(ctx app.Context, e app.Event) { v.openComposer("reply:" + id) }, app.EventScope(id)).
 						Text("Reply")
