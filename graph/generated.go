@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Reader() ReaderResolver
 	Site() SiteResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -116,6 +117,14 @@ type ComplexityRoot struct {
 	CommentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CommentEvent struct {
+		Comment   func(childComplexity int) int
+		CommentID func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		ParentID  func(childComplexity int) int
 	}
 
 	CommentModeration struct {
@@ -270,6 +279,10 @@ type ComplexityRoot struct {
 		ViewerCanModerate  func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CommentEvents func(childComplexity int, articleID string, after *string) int
+	}
+
 	SuspendReaderPayload struct {
 		Reader func(childComplexity int) int
 	}
@@ -358,6 +371,9 @@ type SiteResolver interface {
 	ViewerCanModerate(ctx context.Context, obj *thread.Site) (bool, error)
 	ModerationQueue(ctx context.Context, obj *thread.Site, articleID *string, first *int, after *string) (*CommentConnection, error)
 	TransparencyReport(ctx context.Context, obj *thread.Site) (*TransparencyReport, error)
+}
+type SubscriptionResolver interface {
+	CommentEvents(ctx context.Context, articleID string, after *string) (<-chan *CommentEvent, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -684,6 +700,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
+	case "CommentEvent.comment":
+		if e.ComplexityRoot.CommentEvent.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.Comment(childComplexity), true
+	case "CommentEvent.commentId":
+		if e.ComplexityRoot.CommentEvent.CommentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.CommentID(childComplexity), true
+	case "CommentEvent.cursor":
+		if e.ComplexityRoot.CommentEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.Cursor(childComplexity), true
+	case "CommentEvent.kind":
+		if e.ComplexityRoot.CommentEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.Kind(childComplexity), true
+	case "CommentEvent.parentId":
+		if e.ComplexityRoot.CommentEvent.ParentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEvent.ParentID(childComplexity), true
 
 	case "CommentModeration.appeal":
 		if e.ComplexityRoot.CommentModeration.Appeal == nil {
@@ -1339,6 +1386,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Site.ViewerCanModerate(childComplexity), true
 
+	case "Subscription.commentEvents":
+		if e.ComplexityRoot.Subscription.CommentEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_commentEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CommentEvents(childComplexity, args["articleId"].(string), args["after"].(*string)), true
+
 	case "SuspendReaderPayload.reader":
 		if e.ComplexityRoot.SuspendReaderPayload.Reader == nil {
 			break
@@ -1474,6 +1533,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1526,6 +1602,7 @@ Conventions:
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "The entry points for reading."
@@ -1607,6 +1684,64 @@ type Mutation {
   appeals. Comments others replied to stay as ` + "`" + `DELETED` + "`" + ` placeholders so that the replies keep their place.
   """
   deleteMyAccount(input: DeleteMyAccountInput!): DeleteMyAccountPayload!
+}
+
+"""
+The entry points for live updates, over WebSocket (the ` + "`" + `graphql-transport-ws` + "`" + ` protocol, at ` + "`" + `/graphql` + "`" + `; send the
+bearer token in ` + "`" + `connection_init` + "`" + `'s payload as ` + "`" + `Authorization` + "`" + `) or Server-Sent Events (POST to ` + "`" + `/graphql` + "`" + ` with
+` + "`" + `Accept: text/event-stream` + "`" + `).
+"""
+type Subscription {
+  """
+  The changes to an article's comments, in the order they were committed, as the subscriber may see them: a
+  pending comment reaches only its author and the site's moderators, and a removed one reaches others as a
+  placeholder. To catch up after a disconnection, subscribe again with the last event's ` + "`" + `cursor` + "`" + ` as ` + "`" + `after` + "`" + `;
+  when what was missed is no longer available, or the subscriber fell too far behind, the stream sends RESYNC
+  and ends: reload the thread, then subscribe again without ` + "`" + `after` + "`" + `.
+  """
+  commentEvents(
+    "The article to follow."
+    articleId: ID!
+    "The cursor of the last event received, to receive what followed it."
+    after: String
+  ): CommentEvent!
+}
+
+"A change to a comment."
+type CommentEvent {
+  "This event's position: pass it as ` + "`" + `after` + "`" + ` when subscribing again."
+  cursor: String!
+  "What happened."
+  kind: CommentEventKind!
+  "The comment it happened to; null for RESYNC."
+  commentId: ID
+  "The comment's parent, for a reply; null for a top-level comment."
+  parentId: ID
+  """
+  The comment as it now is, as the subscriber may see it; null when it is gone (deleted with no replies), when
+  the subscriber may no longer see it (held for review), and for RESYNC.
+  """
+  comment: Comment
+}
+
+"The kinds of comment events."
+enum CommentEventKind {
+  "A comment was posted, or a moderator approved one (readers see it for the first time)."
+  ADDED
+  "Its author edited it."
+  EDITED
+  "A moderator removed it: ` + "`" + `comment.rule` + "`" + ` says under which rule."
+  REMOVED
+  "A moderator published a removed comment again."
+  RESTORED
+  "Readers' reports held it for review: it is hidden until a moderator decides."
+  HELD
+  "Its author deleted it: ` + "`" + `comment` + "`" + ` is the placeholder, or null if nothing is left."
+  DELETED
+  "Its like count changed: ` + "`" + `comment.likeCount` + "`" + `."
+  LIKED
+  "Events were missed: reload the thread and subscribe again. The stream ends after it."
+  RESYNC
 }
 
 "An object with a global ID."
@@ -2443,6 +2578,22 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 		return ec.fieldContext_CommentEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CommentEvent_cursor(ctx, field)
+	case "kind":
+		return ec.fieldContext_CommentEvent_kind(ctx, field)
+	case "commentId":
+		return ec.fieldContext_CommentEvent_commentId(ctx, field)
+	case "parentId":
+		return ec.fieldContext_CommentEvent_parentId(ctx, field)
+	case "comment":
+		return ec.fieldContext_CommentEvent_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_CommentModeration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3286,6 +3437,28 @@ func (ec *executionContext) field_Site_moderationQueue_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_commentEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "articleId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["articleId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -4623,6 +4796,130 @@ func (ec *executionContext) _CommentEdge_node(ctx context.Context, field graphql
 func (ec *executionContext) fieldContext_CommentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CommentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommentEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *CommentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _CommentEvent_kind(ctx context.Context, field graphql.CollectedField, obj *CommentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v CommentEventKind) graphql.Marshaler {
+			return ec.marshalNCommentEventKind2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, true, false, "CommentEventKind")
+}
+
+func (ec *executionContext) _CommentEvent_commentId(ctx context.Context, field graphql.CollectedField, obj *CommentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_commentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommentID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_commentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, true, false, "ID")
+}
+
+func (ec *executionContext) _CommentEvent_parentId(ctx context.Context, field graphql.CollectedField, obj *CommentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_parentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParentID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_parentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommentEvent", field, true, false, "ID")
+}
+
+func (ec *executionContext) _CommentEvent_comment(ctx context.Context, field graphql.CollectedField, obj *CommentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommentEvent_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Comment) graphql.Marshaler {
+			return ec.marshalOComment2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐComment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommentEvent_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommentEvent",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -7368,6 +7665,50 @@ func (ec *executionContext) fieldContext_Site_transparencyReport(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_commentEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_commentEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CommentEvents(ctx, fc.Args["articleId"].(string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CommentEvent) graphql.Marshaler {
+			return ec.marshalNCommentEvent2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_commentEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommentEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_commentEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SuspendReaderPayload_reader(ctx context.Context, field graphql.CollectedField, obj *SuspendReaderPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10102,6 +10443,59 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var commentEventImplementors = []string{"CommentEvent"}
+
+func (ec *executionContext) _CommentEvent(ctx context.Context, sel ast.SelectionSet, obj *CommentEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommentEvent")
+		case "cursor":
+			out.Values[i] = ec._CommentEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._CommentEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commentId":
+			out.Values[i] = ec._CommentEvent_commentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parentId":
+			out.Values[i] = ec._CommentEvent_parentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "comment":
+			out.Values[i] = ec._CommentEvent_comment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var commentModerationImplementors = []string{"CommentModeration"}
 
 func (ec *executionContext) _CommentModeration(ctx context.Context, sel ast.SelectionSet, obj *CommentModeration) graphql.Marshaler {
@@ -11225,6 +11619,26 @@ func (ec *executionContext) _Site(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "commentEvents":
+		return ec._Subscription_commentEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var suspendReaderPayloadImplementors = []string{"SuspendReaderPayload"}
 
 func (ec *executionContext) _SuspendReaderPayload(ctx context.Context, sel ast.SelectionSet, obj *SuspendReaderPayload) graphql.Marshaler {
@@ -11968,6 +12382,24 @@ func (ec *executionContext) marshalNCommentEdge2ᚖgithubᚗcomᚋthreadlineᚋt
 		return graphql.Null
 	}
 	return ec._CommentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCommentEvent2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentEvent(ctx context.Context, sel ast.SelectionSet, v *CommentEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CommentEvent!")
+		return graphql.Null
+	}
+	return ec._CommentEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCommentEventKind2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentEventKind(ctx context.Context, v any) (CommentEventKind, error) {
+	var res CommentEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCommentEventKind2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentEventKind(ctx context.Context, sel ast.SelectionSet, v CommentEventKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNCommentStatus2githubᚗcomᚋthreadlineᚋthreadlineᚋgraphᚐCommentStatus(ctx context.Context, v any) (CommentStatus, error) {

@@ -3,11 +3,13 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/threadline/threadline/thread"
@@ -18,17 +20,39 @@ type Options struct {
 	Log *slog.Logger
 	// RequestID returns the ID the server gave the request, for logs of internal errors.
 	RequestID func(context.Context) string
+	// Live configures subscriptions; without a bus there are none.
+	Live LiveOptions
 }
 
 // NewHandler returns the GraphQL endpoint over svc: GraphQL-over-HTTP (GET for queries, POST for everything),
 // automatic persisted queries, introspection, complexity and depth limits, and errors with stable codes. The
 // request context must carry loaders (WithLoaders) and the viewer (thread.WithViewer).
 func NewHandler(svc *thread.Service, opts Options) *handler.Server {
-	cfg := Config{Resolvers: &Resolver{Service: svc}}
+	live := &subscriptions{opts: opts.Live, byClient: map[string]int{}}
+	if live.opts.PerConnection <= 0 {
+		live.opts.PerConnection = DefaultSubscriptionsPerConnection
+	}
+	if live.opts.PerClient <= 0 {
+		live.opts.PerClient = DefaultSubscriptionsPerClient
+	}
+	if live.opts.IdleTimeout <= 0 {
+		live.opts.IdleTimeout = DefaultIdleTimeout
+	}
+	cfg := Config{Resolvers: &Resolver{Service: svc, live: live}}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
 
 	srv.AddTransport(transport.Options{})
+	// Subscriptions: Server-Sent Events (a POST that accepts text/event-stream, so it goes before the plain
+	// POST transport) and WebSocket with graphql-transport-ws. Any origin may connect, as with CORS: there are
+	// no cookies, and credentials travel in connection_init.
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 25 * time.Second})
+	srv.AddTransport(transport.Websocket{
+		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
+		InitFunc:              live.initConnection(svc),
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: 25 * time.Second,
+	})
 	srv.AddTransport(httpTransport{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

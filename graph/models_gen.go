@@ -329,6 +329,12 @@ type SignInPayload struct {
 	Moderator bool `json:"moderator"`
 }
 
+// The entry points for live updates, over WebSocket (the `graphql-transport-ws` protocol, at `/graphql`; send the
+// bearer token in `connection_init`'s payload as `Authorization`) or Server-Sent Events (POST to `/graphql` with
+// `Accept: text/event-stream`).
+type Subscription struct {
+}
+
 // Input of `suspendReader`.
 type SuspendReaderInput struct {
 	// A reader of the site.
@@ -505,6 +511,82 @@ func (e *AppealStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e AppealStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The kinds of comment events.
+type CommentEventKind string
+
+const (
+	// A comment was posted, or a moderator approved one (readers see it for the first time).
+	CommentEventKindAdded CommentEventKind = "ADDED"
+	// Its author edited it.
+	CommentEventKindEdited CommentEventKind = "EDITED"
+	// A moderator removed it: `comment.rule` says under which rule.
+	CommentEventKindRemoved CommentEventKind = "REMOVED"
+	// A moderator published a removed comment again.
+	CommentEventKindRestored CommentEventKind = "RESTORED"
+	// Readers' reports held it for review: it is hidden until a moderator decides.
+	CommentEventKindHeld CommentEventKind = "HELD"
+	// Its author deleted it: `comment` is the placeholder, or null if nothing is left.
+	CommentEventKindDeleted CommentEventKind = "DELETED"
+	// Its like count changed: `comment.likeCount`.
+	CommentEventKindLiked CommentEventKind = "LIKED"
+	// Events were missed: reload the thread and subscribe again. The stream ends after it.
+	CommentEventKindResync CommentEventKind = "RESYNC"
+)
+
+var AllCommentEventKind = []CommentEventKind{
+	CommentEventKindAdded,
+	CommentEventKindEdited,
+	CommentEventKindRemoved,
+	CommentEventKindRestored,
+	CommentEventKindHeld,
+	CommentEventKindDeleted,
+	CommentEventKindLiked,
+	CommentEventKindResync,
+}
+
+func (e CommentEventKind) IsValid() bool {
+	switch e {
+	case CommentEventKindAdded, CommentEventKindEdited, CommentEventKindRemoved, CommentEventKindRestored, CommentEventKindHeld, CommentEventKindDeleted, CommentEventKindLiked, CommentEventKindResync:
+		return true
+	}
+	return false
+}
+
+func (e CommentEventKind) String() string {
+	return string(e)
+}
+
+func (e *CommentEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CommentEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CommentEventKind", str)
+	}
+	return nil
+}
+
+func (e CommentEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CommentEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CommentEventKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -14,17 +14,31 @@ import (
 const logCursorPrefix = "m1:"
 
 func encodeLogCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(logCursorPrefix + strconv.FormatInt(id, 10)))
+	return encodeOpaque(logCursorPrefix + strconv.FormatInt(id, 10))
 }
 
 func decodeLogCursor(cursor string) (int64, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	num, ok := strings.CutPrefix(string(raw), logCursorPrefix)
-	id, convErr := strconv.ParseInt(num, 10, 64)
-	if err != nil || !ok || convErr != nil || id <= 0 || len(cursor) > 64 {
+	num, ok := decodeOpaque(cursor, logCursorPrefix)
+	id, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || id <= 0 {
 		return 0, thread.Errorf(thread.CodeInvalid, "invalid cursor: not a moderation log cursor")
 	}
 	return id, nil
+}
+
+// encodeOpaque hides a cursor's text from clients, who are to pass it back as it is.
+func encodeOpaque(text string) string { return base64.RawURLEncoding.EncodeToString([]byte(text)) }
+
+// decodeOpaque returns what follows prefix in a cursor made by encodeOpaque, and whether it was one.
+func decodeOpaque(cursor, prefix string) (string, bool) {
+	if len(cursor) > 64 {
+		return "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return "", false
+	}
+	return strings.CutPrefix(string(raw), prefix)
 }
 
 func newActionConnection(list []*thread.ModerationAction, hasNext bool) *ModerationActionConnection {

@@ -12,6 +12,7 @@ import (
 // Resolver is the root resolver; per-type resolvers embed it.
 type Resolver struct {
 	Service *thread.Service
+	live    *subscriptions
 }
 
 // moderated wraps the comment a moderation mutation returns, after emptying the loaders' caches so that the

@@ -439,6 +439,20 @@ func (r *siteResolver) TransparencyReport(ctx context.Context, obj *thread.Site)
 	return newTransparencyReport(totals), err
 }
 
+func (r *subscriptionResolver) CommentEvents(ctx context.Context, articleID string, after *string) (<-chan *CommentEvent, error) {
+	id, err := idOf(kindArticle, articleID)
+	if err != nil {
+		return nil, err
+	}
+	var seq uint64
+	if after != nil {
+		if seq, err = decodeEventCursor(*after); err != nil {
+			return nil, err
+		}
+	}
+	return r.commentEvents(ctx, id, seq)
+}
+
 func (r *Resolver) Article() ArticleResolver { return &articleResolver{r} }
 
 func (r *Resolver) Comment() CommentResolver { return &commentResolver{r} }
@@ -451,11 +465,14 @@ func (r *Resolver) Reader() ReaderResolver { return &readerResolver{r} }
 
 func (r *Resolver) Site() SiteResolver { return &siteResolver{r} }
 
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	articleResolver  struct{ *Resolver }
-	commentResolver  struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	readerResolver   struct{ *Resolver }
-	siteResolver     struct{ *Resolver }
+	articleResolver      struct{ *Resolver }
+	commentResolver      struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	readerResolver       struct{ *Resolver }
+	siteResolver         struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

@@ -97,7 +97,7 @@ func cacheKey(r *http.Request, body []byte) [sha256.Size]byte {
 // Requests with credentials pass straight through: their answers depend on who asks.
 func (c *responseCache) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
+		if r.Header.Get("Authorization") != "" || (r.Method != http.MethodGet && r.Method != http.MethodPost) || streaming(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -91,6 +92,16 @@ func (r *responseRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (flushing, deadlines).
 func (r *responseRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// Flush and Hijack pass through, for Server-Sent Events and WebSocket, whose libraries ask for them directly.
+func (r *responseRecorder) Flush() { _ = http.NewResponseController(r.ResponseWriter).Flush() }
+
+func (r *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	return http.NewResponseController(r.ResponseWriter).Hijack()
+}
+
 // logRequests writes one line per request: method, path, status, size, duration and request ID. Never the
 // client's address, user agent or query string: Threadline keeps nothing that identifies a reader, logs
 // included.
@@ -150,6 +161,28 @@ func cors(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// streaming reports whether a request opens a stream of live events: a WebSocket, or Server-Sent Events.
+func streaming(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// streams lifts the server's read and write deadlines from streaming requests, which last as long as the
+// subscriber stays, and lets a Server-Sent Events subscription end its own request.
+func streams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !streaming(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Time{})
+		_ = rc.SetWriteDeadline(time.Time{})
+		ctx, cancel := graph.WithStream(r.Context())
+		defer cancel(nil)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

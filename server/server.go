@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/threadline/threadline/graph"
+	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/server/graphiql"
 	"github.com/threadline/threadline/thread"
 )
@@ -27,7 +28,21 @@ type Options struct {
 	// address a reverse proxy in front of Threadline saw. Set it only behind such a proxy; otherwise any
 	// client could name itself a new address for every request.
 	TrustProxy bool
+	// Bus carries live events to subscribers; nil for an in-memory bus (one server).
+	Bus live.Bus
+	// SubscriberBuffer is how many events a subscriber may lag behind before it is dropped (in-memory bus).
+	SubscriberBuffer int
+	// Live bounds subscriptions (see graph.LiveOptions; zero values take the defaults).
+	SubscriptionsPerConnection, SubscriptionsPerClient int
+	IdleTimeout                                        time.Duration
 }
+
+// DefaultSubscriberBuffer is how many events a subscriber may lag behind by default: a burst on a busy
+// article, not a reader who stopped reading.
+const DefaultSubscriberBuffer = 256
+
+// eventHistory is how many recent events the in-memory bus keeps for subscribers that reconnect.
+const eventHistory = 4096
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is zero.
 const DefaultMaxBodyBytes = 256 << 10
@@ -40,14 +55,23 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	api := graph.NewHandler(svc, graph.Options{Log: opts.Log, RequestID: RequestID})
+	if opts.Bus == nil {
+		if opts.SubscriberBuffer <= 0 {
+			opts.SubscriberBuffer = DefaultSubscriberBuffer
+		}
+		opts.Bus = live.NewMemory(opts.SubscriberBuffer, eventHistory)
+	}
+	svc.OnEvent(opts.Bus.Publish)
+	api := graph.NewHandler(svc, graph.Options{Log: opts.Log, RequestID: RequestID, Live: graph.LiveOptions{
+		Bus: opts.Bus, PerConnection: opts.SubscriptionsPerConnection, PerClient: opts.SubscriptionsPerClient, IdleTimeout: opts.IdleTimeout,
+	}})
 	ide := graphiql.New("Threadline", "/graphql", "/graphiql/")
 
 	cache := newResponseCache(1024, 1<<20)
 	svc.OnChange(cache.changed)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, cache.middleware(clientAddress(opts.TrustProxy, authenticate(svc, withLoaders(svc, api))))))))
+	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, streams(cache.middleware(clientAddress(opts.TrustProxy, authenticate(svc, withLoaders(svc, api)))))))))
 	// The widget reads as an anonymous client of the same API, through the same cache.
 	widgets := widgetHandler(svc, cache.middleware(withLoaders(svc, api)))
 	mux.Handle("GET "+embedPrefix+"/", widgets)

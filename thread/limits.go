@@ -131,3 +131,6 @@ func (s *Service) limit(what string, checks ...check) error {
 	}
 	return nil
 }
+
+// Client returns the request's client address, as WithClient gave it; "" for none.
+func Client(ctx context.Context) string { return clientOf(ctx) }

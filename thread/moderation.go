@@ -201,12 +201,27 @@ func (s *Service) moderateComment(ctx context.Context, id int64, a *ModerationAc
 	}
 	a.SiteID, a.ArticleID, a.CommentID, a.ReaderID = site.ID, article.ID, c.ID, c.AuthorID
 	a.Moderator, a.At = viewerOf(ctx).moderator(), s.now()
-	moderated, err := s.store.Moderate(ctx, a, &change)
-	if err != nil {
-		return nil, err
+	return inOrder(s, article.ID, func() (*Comment, error) { return s.store.Moderate(ctx, a, &change) },
+		func(moderated *Comment) []Event { return statusEvent(c.Status, moderated, site.ID) })
+}
+
+// statusEvent returns the event of a comment's move from status from to where it now is: none when its
+// status did not change.
+func statusEvent(from Status, c *Comment, siteID int64) []Event {
+	var kind EventKind
+	switch {
+	case c.Status == from:
+		return nil
+	case c.Status == StatusRemoved:
+		kind = EventRemoved
+	case c.Status == StatusPending:
+		kind = EventHeld
+	case from == StatusRemoved:
+		kind = EventRestored
+	default:
+		kind = EventAdded // a pending comment approved: readers see it for the first time
 	}
-	s.changed(article.ID)
-	return moderated, nil
+	return []Event{{Kind: kind, SiteID: siteID, Comment: c}}
 }
 
 // hideUnseen answers NOT_FOUND instead of err for a comment the viewer could not see anyway, so that a refusal
@@ -337,14 +352,8 @@ func (s *Service) ReportComment(ctx context.Context, id int64, rule string) (*Co
 		return nil, err
 	}
 	rep := &Report{CommentID: id, ReaderID: r.ID, Rule: rule, At: s.now()}
-	reported, err := s.store.AddReport(ctx, rep, site.ReportThreshold)
-	if err != nil {
-		return nil, err
-	}
-	if reported.Status != c.Status {
-		s.changed(article.ID)
-	}
-	return reported, nil
+	return inOrder(s, article.ID, func() (*Comment, error) { return s.store.AddReport(ctx, rep, site.ReportThreshold) },
+		func(reported *Comment) []Event { return statusEvent(c.Status, reported, site.ID) })
 }
 
 // AppealModeration appeals, once, a moderator's removal of the viewer's comment, or its hold after reports.

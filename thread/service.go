@@ -22,6 +22,8 @@ type Service struct {
 
 	changeMu  sync.RWMutex
 	onChanges []func(articleID int64)
+	onEvents  []func(Event)
+	order     writeOrder // see inOrder
 
 	// Rate limiters (nil: no limit): comments per reader, writes and new readers per client address.
 	comments, writes, readers *limiter
@@ -283,11 +285,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 			return nil, Errorf(CodeConflict, "the parent comment was removed by a moderator")
 		}
 	}
-	if err := s.store.AddComment(ctx, c); err != nil {
-		return nil, err
-	}
-	s.changed(c.ArticleID)
-	return c, nil
+	return inOrder(s, c.ArticleID, func() (*Comment, error) { return c, s.store.AddComment(ctx, c) }, one(EventAdded, site.ID))
 }
 
 // EditComment replaces the body of the viewer's own comment, within the site's edit window.
@@ -307,12 +305,9 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 	if err := s.limit("edits", byClient(ctx, s.writes)); err != nil {
 		return nil, err
 	}
-	edited, err := s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
-	if err != nil {
-		return nil, err
-	}
-	s.changed(c.ArticleID)
-	return edited, nil
+	return inOrder(s, c.ArticleID, func() (*Comment, error) {
+		return s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
+	}, one(EventEdited, site.ID))
 }
 
 // formatWindow says an edit window in words: "15 minutes", "2 hours".
@@ -336,19 +331,21 @@ func plural(n int, unit string) string {
 // DeleteComment deletes the viewer's own comment. It returns the placeholder left in its place when the
 // comment has replies, or nil when it is gone entirely.
 func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error) {
-	c, _, err := s.ownComment(ctx, id, ActDelete)
+	c, site, err := s.ownComment(ctx, id, ActDelete)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.limit("deletions", byClient(ctx, s.writes)); err != nil {
 		return nil, err
 	}
-	placeholder, err := s.store.DeleteComment(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	s.changed(c.ArticleID)
-	return placeholder, nil
+	return inOrder(s, c.ArticleID, func() (*Comment, error) { return s.store.DeleteComment(ctx, id) },
+		func(placeholder *Comment) []Event {
+			gone := placeholder
+			if gone == nil { // the row is gone: the event names it
+				gone = &Comment{ID: c.ID, ArticleID: c.ArticleID, ParentID: c.ParentID, Status: StatusDeleted, Depth: c.Depth}
+			}
+			return []Event{{Kind: EventDeleted, SiteID: site.ID, Comment: gone}}
+		})
 }
 
 // visibleComment returns the comment with id, or NOT_FOUND if readers cannot see it; what names it in the
@@ -385,47 +382,39 @@ func (s *Service) ownComment(ctx context.Context, id int64, act Act) (*Comment, 
 
 // LikeComment records the viewer's like; liking twice counts once.
 func (s *Service) LikeComment(ctx context.Context, id int64) (*Comment, error) {
-	v, err := s.likeable(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.afterChange(s.store.Like(ctx, id, v.ID))
+	return s.changeLike(ctx, id, s.store.Like)
 }
 
 // UnlikeComment withdraws the viewer's like, if any.
 func (s *Service) UnlikeComment(ctx context.Context, id int64) (*Comment, error) {
-	v, err := s.likeable(ctx, id)
+	return s.changeLike(ctx, id, s.store.Unlike)
+}
+
+func (s *Service) changeLike(ctx context.Context, id int64, change func(ctx context.Context, commentID, readerID int64) (*Comment, error)) (*Comment, error) {
+	c, site, v, err := s.likeable(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.afterChange(s.store.Unlike(ctx, id, v.ID))
+	return inOrder(s, c.ArticleID, func() (*Comment, error) { return change(ctx, id, v.ID) }, one(EventLiked, site.ID))
 }
 
-// afterChange reports the change to comment c, if the write that returned it succeeded.
-func (s *Service) afterChange(c *Comment, err error) (*Comment, error) {
-	if err == nil {
-		s.changed(c.ArticleID)
-	}
-	return c, err
-}
-
-func (s *Service) likeable(ctx context.Context, id int64) (*Reader, error) {
-	c, _, _, v, err := s.commentFor(ctx, ActLike, id)
+func (s *Service) likeable(ctx context.Context, id int64) (*Comment, *Site, *Reader, error) {
+	c, _, site, v, err := s.commentFor(ctx, ActLike, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	switch c.Status {
 	case StatusDeleted:
-		return nil, Errorf(CodeConflict, "the comment was deleted")
+		return nil, nil, nil, Errorf(CodeConflict, "the comment was deleted")
 	case StatusPending:
-		return nil, hideUnseen(ctx, c, Errorf(CodeConflict, "the comment is waiting for a moderator"))
+		return nil, nil, nil, hideUnseen(ctx, c, Errorf(CodeConflict, "the comment is waiting for a moderator"))
 	case StatusRemoved:
-		return nil, Errorf(CodeConflict, "the comment was removed by a moderator")
+		return nil, nil, nil, Errorf(CodeConflict, "the comment was removed by a moderator")
 	}
 	if err := s.limit("likes", byClient(ctx, s.writes)); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return v, nil
+	return c, site, v, nil
 }
 
 // EnsureSite returns the site with the slug, creating it with the name if there is none.

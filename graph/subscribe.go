@@ -1,0 +1,248 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/threadline/threadline/live"
+	"github.com/threadline/threadline/thread"
+)
+
+// LiveOptions bound live subscriptions.
+type LiveOptions struct {
+	Bus live.Bus
+	// PerConnection and PerClient bound the subscriptions open at once on one WebSocket connection and from one
+	// client address.
+	PerConnection, PerClient int
+	// IdleTimeout closes a WebSocket connection that has had no subscription for that long.
+	IdleTimeout time.Duration
+}
+
+// Defaults for LiveOptions. A reader's page needs one subscription; the per-address default leaves room for a
+// newsroom behind one address, and for the fan-out benchmark, which runs from one.
+const (
+	DefaultSubscriptionsPerConnection = 10
+	DefaultSubscriptionsPerClient     = 20_000
+	DefaultIdleTimeout                = 5 * time.Minute
+)
+
+// subscriptions counts open subscriptions per client address.
+type subscriptions struct {
+	opts LiveOptions
+
+	mu       sync.Mutex
+	byClient map[string]int
+}
+
+// connKey marks a context as a WebSocket connection's, with the state subscriptions share.
+type connKey struct{}
+
+// connection is a WebSocket connection's count of subscriptions, and its end.
+type connection struct {
+	mu     sync.Mutex
+	open   int
+	idle   *time.Timer
+	cancel context.CancelCauseFunc
+}
+
+// errIdle and errBehind say why the server closed a connection.
+var (
+	errIdle   = errors.New("closed: no subscription for too long")
+	errBehind = errors.New("closed: the subscriber fell behind; reconnect and subscribe with `after` to catch up")
+)
+
+// initConnection authenticates a WebSocket connection from its connection_init payload (`Authorization:
+// Bearer TOKEN`, as the HTTP header would carry it) and starts its idle timer.
+func (l *subscriptions) initConnection(svc *thread.Service) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		if auth := payload.Authorization(); auth != "" {
+			token, ok := cutBearer(auth)
+			if !ok {
+				return nil, nil, errors.New("the Authorization in connection_init must be `Bearer TOKEN`")
+			}
+			authenticated, err := svc.Authenticate(ctx, token)
+			if err != nil {
+				return nil, nil, errors.New(thread.ErrorMessage(err))
+			}
+			ctx = authenticated
+		}
+		ctx, cancel := context.WithCancelCause(ctx)
+		c := &connection{cancel: cancel}
+		c.idle = time.AfterFunc(l.opts.IdleTimeout, func() { cancel(errIdle) })
+		ctx = transport.AppendCloseReason(ctx, "closed by the server: idle, or too far behind")
+		return context.WithValue(ctx, connKey{}, c), nil, nil
+	}
+}
+
+func cutBearer(header string) (string, bool) {
+	const prefix = "bearer "
+	if len(header) <= len(prefix) || !equalFold(header[:len(prefix)], prefix) {
+		return "", false
+	}
+	return header[len(prefix):], true
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// acquire counts a new subscription against the limits, and returns the function that uncounts it.
+func (l *subscriptions) acquire(ctx context.Context) (func(), error) {
+	c, _ := ctx.Value(connKey{}).(*connection)
+	if c != nil {
+		c.mu.Lock()
+		if c.open >= l.opts.PerConnection {
+			c.mu.Unlock()
+			return nil, thread.Errorf(thread.CodeRateLimited, "a connection may hold %d subscriptions at once", l.opts.PerConnection)
+		}
+		c.open++
+		c.idle.Stop()
+		c.mu.Unlock()
+	}
+	client := thread.Client(ctx)
+	l.mu.Lock()
+	if l.byClient[client] >= l.opts.PerClient {
+		l.mu.Unlock()
+		if c != nil {
+			c.release(l.opts.IdleTimeout)
+		}
+		return nil, thread.Errorf(thread.CodeRateLimited, "your address holds %d subscriptions, the most it may", l.opts.PerClient)
+	}
+	l.byClient[client]++
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		if l.byClient[client]--; l.byClient[client] <= 0 {
+			delete(l.byClient, client)
+		}
+		l.mu.Unlock()
+		if c != nil {
+			c.release(l.opts.IdleTimeout)
+		}
+	}, nil
+}
+
+func (c *connection) release(idle time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open--; c.open == 0 {
+		c.idle.Reset(idle)
+	}
+}
+
+// dropConnection ends the connection (WebSocket) or the request (Server-Sent Events) a subscription runs on.
+func dropConnection(ctx context.Context) {
+	if c, ok := ctx.Value(connKey{}).(*connection); ok {
+		c.cancel(errBehind)
+		return
+	}
+	if cancel, ok := ctx.Value(streamKey{}).(context.CancelCauseFunc); ok {
+		cancel(errBehind)
+	}
+}
+
+// streamKey carries the cancel function of a Server-Sent Events request.
+type streamKey struct{}
+
+// WithStream returns a context for a streaming request that the subscription may end, and its cancel.
+func WithStream(ctx context.Context) (context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	return context.WithValue(ctx, streamKey{}, cancel), cancel
+}
+
+// commentEvents runs one subscription: it forwards the article's events, as the subscriber may see them, until
+// the subscriber leaves or falls behind.
+func (r *Resolver) commentEvents(ctx context.Context, articleID int64, after uint64) (<-chan *CommentEvent, error) {
+	if r.live == nil || r.live.opts.Bus == nil {
+		return nil, thread.Errorf(thread.CodeInvalid, "this server has no live updates")
+	}
+	articles, err := r.Service.Articles(ctx, []int64{articleID})
+	if err != nil {
+		return nil, err
+	}
+	if articles[articleID] == nil {
+		return nil, thread.Errorf(thread.CodeNotFound, "no article has this ID")
+	}
+	release, err := r.live.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sub := r.live.opts.Bus.Subscribe(articleID, after)
+	out := make(chan *CommentEvent)
+	go func() {
+		defer release()
+		defer close(out)
+		defer sub.Close()
+		for {
+			var msg live.Message
+			var ok bool
+			select {
+			case <-ctx.Done():
+				return
+			case msg, ok = <-sub.C:
+			}
+			if !ok {
+				r.resync(ctx, out, sub.Err())
+				return
+			}
+			e, err := r.eventFor(ctx, msg)
+			if err != nil || e == nil {
+				continue // not for this subscriber (or unreadable now: the next event will do)
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// resync tells a subscriber whose stream ended for err (nil: it ended by itself) to reload. A subscriber too
+// slow to take even that within a second loses its connection.
+func (r *Resolver) resync(ctx context.Context, out chan<- *CommentEvent, err error) {
+	if err == nil {
+		return
+	}
+	select {
+	case out <- &CommentEvent{kind: CommentEventKindResync}:
+	case <-time.After(time.Second):
+		dropConnection(ctx)
+	case <-ctx.Done():
+	}
+}
+
+// eventFor returns the event as the subscriber may see it, or nil when it is not for them.
+func (r *Resolver) eventFor(ctx context.Context, msg live.Message) (*CommentEvent, error) {
+	e := msg.Event
+	seen, err := r.Service.AsSeen(ctx, e.Comment)
+	if err != nil {
+		return nil, err
+	}
+	if seen == nil && e.Kind != thread.EventHeld { // a pending comment, for its author and moderators only
+		return nil, nil
+	}
+	if e.Kind == thread.EventDeleted && seen.Status == thread.StatusDeleted && seen.CreatedAt.IsZero() {
+		seen = nil // gone: only its IDs are left
+	}
+	loadersFor(ctx).forget() // each event reads the thread as it is now
+	return &CommentEvent{seq: msg.Seq, kind: eventKinds[e.Kind], id: e.Comment.ID, parent: e.Comment.ParentID,
+		Comment: newComment(ctx, seen)}, nil
+}

@@ -1,0 +1,178 @@
+// Package live carries committed changes to an article's comments to the subscribers of that article. Bus is
+// the small interface the server needs; Memory is the bus of a single server. A bus shared by several servers
+// (PostgreSQL LISTEN/NOTIFY, say) would implement the same interface.
+package live
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// Bus delivers events to the subscribers of their article.
+type Bus interface {
+	// Publish hands an event to every subscriber of its article. It never blocks: a subscriber whose buffer
+	// is full is dropped instead. Events must be published in commit order.
+	Publish(e thread.Event)
+	// Subscribe starts a subscription to an article's events. With after > 0, it first replays the events
+	// published since the one with that sequence number, if the bus still has them all; otherwise the
+	// subscription starts with ErrMissed.
+	Subscribe(articleID int64, after uint64) *Subscription
+}
+
+// Message is an event with its position among all the bus's events.
+type Message struct {
+	Seq   uint64
+	Event thread.Event
+}
+
+// Why a subscription ends.
+var (
+	// ErrSlowConsumer ends a subscription whose reader fell so far behind that its buffer filled.
+	ErrSlowConsumer = errors.New("the subscriber fell behind: reload, then subscribe again")
+	// ErrMissed says that events were missed before the subscription started: the bus no longer has them.
+	ErrMissed = errors.New("events since the last one received are no longer available: reload, then subscribe again")
+)
+
+// Subscription is one subscriber's stream of events.
+type Subscription struct {
+	// C delivers the events. It is closed when the subscription ends; Err then says why.
+	C <-chan Message
+
+	ch      chan Message
+	article int64
+	bus     *Memory
+	err     error // set before ch is closed
+}
+
+// Err returns why the subscription ended: nil when its owner closed it.
+func (s *Subscription) Err() error { return s.err }
+
+// Close ends the subscription.
+func (s *Subscription) Close() { s.bus.remove(s, nil) }
+
+// Memory is an in-process bus. Its zero value is not usable; call NewMemory.
+type Memory struct {
+	buffer int
+
+	mu      sync.RWMutex
+	subs    map[int64]map[*Subscription]struct{}
+	seq     uint64
+	recent  []Message // a ring of the last len(recent) events, for subscribers catching up
+	next    int       // where the next event goes in recent
+	dropped atomic.Int64
+}
+
+// NewMemory returns a bus that buffers up to buffer events per subscriber and remembers the last history
+// events, for subscribers that reconnect.
+func NewMemory(buffer, history int) *Memory {
+	return &Memory{buffer: max(buffer, 1), subs: map[int64]map[*Subscription]struct{}{}, recent: make([]Message, 0, max(history, 1))}
+}
+
+// Publish hands e to the subscribers of its article, dropping those that cannot take it now.
+func (m *Memory) Publish(e thread.Event) {
+	m.mu.Lock()
+	m.seq++
+	msg := Message{Seq: m.seq, Event: e}
+	if len(m.recent) < cap(m.recent) {
+		m.recent = append(m.recent, msg)
+	} else {
+		m.recent[m.next] = msg
+		m.next = (m.next + 1) % cap(m.recent)
+	}
+	var slow []*Subscription
+	for s := range m.subs[e.ArticleID()] {
+		select {
+		case s.ch <- msg:
+		default:
+			slow = append(slow, s)
+		}
+	}
+	for _, s := range slow {
+		m.removeLocked(s, ErrSlowConsumer)
+		m.dropped.Add(1)
+	}
+	m.mu.Unlock()
+}
+
+// Subscribe starts a subscription to an article's events, after the event with sequence number after.
+func (m *Memory) Subscribe(articleID int64, after uint64) *Subscription {
+	ch := make(chan Message, m.buffer)
+	s := &Subscription{C: ch, ch: ch, article: articleID, bus: m}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if after > 0 && after < m.seq {
+		missed := m.since(after)
+		if missed == nil {
+			s.err = ErrMissed
+			close(ch)
+			return s
+		}
+		for _, msg := range missed {
+			if msg.Event.ArticleID() != articleID {
+				continue
+			}
+			select {
+			case ch <- msg:
+			default: // more to catch up on than the buffer holds
+				s.err = ErrMissed
+				close(ch)
+				return s
+			}
+		}
+	}
+	if m.subs[articleID] == nil {
+		m.subs[articleID] = map[*Subscription]struct{}{}
+	}
+	m.subs[articleID][s] = struct{}{}
+	return s
+}
+
+// since returns the remembered events after sequence number after, oldest first, or nil when some of them
+// are forgotten.
+func (m *Memory) since(after uint64) []Message {
+	oldest := m.seq - uint64(len(m.recent)) + 1
+	if after+1 < oldest {
+		return nil
+	}
+	out := make([]Message, 0, m.seq-after)
+	for i := range len(m.recent) {
+		msg := m.recent[(m.next+i)%len(m.recent)]
+		if msg.Seq > after {
+			out = append(out, msg)
+		}
+	}
+	return out
+}
+
+func (m *Memory) remove(s *Subscription, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.removeLocked(s, err)
+}
+
+// removeLocked ends s with err, once.
+func (m *Memory) removeLocked(s *Subscription, err error) {
+	subs := m.subs[s.article]
+	if _, ok := subs[s]; !ok {
+		return
+	}
+	delete(subs, s)
+	if len(subs) == 0 {
+		delete(m.subs, s.article)
+	}
+	s.err = err
+	close(s.ch)
+}
+
+// Stats reports the subscriptions open now and how many were dropped for falling behind.
+func (m *Memory) Stats() (open int, dropped int64) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, subs := range m.subs {
+		open += len(subs)
+	}
+	return open, m.dropped.Load()
+}

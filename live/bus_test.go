@@ -1,0 +1,109 @@
+package live
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/threadline/threadline/thread"
+)
+
+func event(article, comment int64) thread.Event {
+	return thread.Event{Kind: thread.EventLiked, Comment: &thread.Comment{ID: comment, ArticleID: article}}
+}
+
+// drain reads what a subscription has now.
+func drain(s *Subscription) (ids []int64, open bool) {
+	for {
+		select {
+		case msg, ok := <-s.C:
+			if !ok {
+				return ids, false
+			}
+			ids = append(ids, msg.Event.Comment.ID)
+		default:
+			return ids, true
+		}
+	}
+}
+
+func TestSubscribersGetTheirArticlesEventsInOrder(t *testing.T) {
+	m := NewMemory(10, 100)
+	a, b := m.Subscribe(1, 0), m.Subscribe(2, 0)
+	for i := int64(1); i <= 5; i++ {
+		m.Publish(event(1, i))
+		m.Publish(event(2, 100+i))
+	}
+	if ids, _ := drain(a); len(ids) != 5 || ids[0] != 1 || ids[4] != 5 {
+		t.Errorf("article 1's subscriber got %v", ids)
+	}
+	if ids, _ := drain(b); len(ids) != 5 || ids[0] != 101 {
+		t.Errorf("article 2's subscriber got %v", ids)
+	}
+	a.Close()
+	if _, open := drain(a); open || a.Err() != nil {
+		t.Errorf("a closed subscription: open %v, err %v", open, a.Err())
+	}
+}
+
+// TestASlowSubscriberIsDroppedWithoutDelayingOthers: a subscriber that never reads is dropped with
+// ErrSlowConsumer once its buffer fills; publishing never waits, and the others get every event.
+func TestASlowSubscriberIsDroppedWithoutDelayingOthers(t *testing.T) {
+	m := NewMemory(4, 100)
+	stalled, reader := m.Subscribe(1, 0), m.Subscribe(1, 0)
+	got := make(chan []int64)
+	go func() {
+		var ids []int64
+		for msg := range reader.C {
+			ids = append(ids, msg.Event.Comment.ID)
+			if len(ids) == 1000 {
+				break
+			}
+		}
+		got <- ids
+	}()
+	start := time.Now()
+	for i := int64(1); i <= 1000; i++ {
+		m.Publish(event(1, i))
+		for len(reader.ch) == cap(reader.ch) { // a reader that keeps up, if only just
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("publishing took %v", d)
+	}
+	if ids := <-got; len(ids) != 1000 || ids[999] != 1000 {
+		t.Errorf("the reader got %d events", len(ids))
+	}
+	if _, open := drain(stalled); open || !errors.Is(stalled.Err(), ErrSlowConsumer) {
+		t.Errorf("the stalled subscriber: open %v, err %v", open, stalled.Err())
+	}
+	if open, dropped := m.Stats(); open != 1 || dropped != 1 {
+		t.Errorf("stats: %d open, %d dropped", open, dropped)
+	}
+}
+
+func TestCatchingUp(t *testing.T) {
+	m := NewMemory(10, 8)
+	for i := int64(1); i <= 6; i++ {
+		m.Publish(event(1+i%2, i)) // articles 2,1,2,1,2,1
+	}
+	s := m.Subscribe(1, 2) // after event 2: events 4 and 6 are article 1's
+	if ids, _ := drain(s); len(ids) != 2 || ids[0] != 4 || ids[1] != 6 {
+		t.Errorf("caught up on %v", ids)
+	}
+	for i := int64(7); i <= 20; i++ {
+		m.Publish(event(1, i))
+	}
+	old := m.Subscribe(1, 3) // the ring holds 13..20 only
+	if _, open := drain(old); open || !errors.Is(old.Err(), ErrMissed) {
+		t.Errorf("a subscription after a forgotten event: open %v, err %v", open, old.Err())
+	}
+	tooMany := NewMemory(2, 100)
+	for i := int64(1); i <= 5; i++ {
+		tooMany.Publish(event(1, i))
+	}
+	if s := tooMany.Subscribe(1, 1); !errors.Is(s.Err(), ErrMissed) {
+		t.Errorf("more to catch up on than the buffer holds: err %v", s.Err())
+	}
+}

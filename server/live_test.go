@@ -1,0 +1,268 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// wsClient is a graphql-transport-ws client over a real WebSocket.
+type wsClient struct {
+	conn *websocket.Conn
+	msgs chan wsMessage
+}
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// dialWS connects and completes connection_init with token (none when empty); it fails the test unless the
+// server acknowledges.
+func (s *testServer) dialWS(tb testing.TB, token string) *wsClient {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, strings.Replace(s.URL, "http", "ws", 1)+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 20)
+	tb.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
+	init := map[string]any{"type": "connection_init"}
+	if token != "" {
+		init["payload"] = map[string]any{"Authorization": "Bearer " + token}
+	}
+	if err := wsjson.Write(ctx, conn, init); err != nil {
+		tb.Fatal(err)
+	}
+	c := &wsClient{conn: conn, msgs: make(chan wsMessage, 1024)}
+	go func() {
+		defer close(c.msgs)
+		for {
+			var m wsMessage
+			if err := wsjson.Read(context.Background(), conn, &m); err != nil {
+				return
+			}
+			if m.Type == "ping" {
+				_ = wsjson.Write(context.Background(), conn, map[string]string{"type": "pong"})
+				continue
+			}
+			c.msgs <- m
+		}
+	}()
+	if m := c.next(tb); m.Type != "connection_ack" {
+		tb.Fatalf("connection_init answered %+v", m)
+	}
+	return c
+}
+
+func (c *wsClient) next(tb testing.TB) wsMessage {
+	tb.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			tb.Fatal("the connection closed")
+		}
+		return m
+	case <-time.After(5 * time.Second):
+		tb.Fatal("no message within 5 s")
+	}
+	return wsMessage{}
+}
+
+// subscribe starts a subscription with the given id.
+func (c *wsClient) subscribe(tb testing.TB, id, query string, vars map[string]any) {
+	tb.Helper()
+	err := wsjson.Write(context.Background(), c.conn, map[string]any{"id": id, "type": "subscribe",
+		"payload": map[string]any{"query": query, "variables": vars}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// liveEvent is a commentEvents event as a test reads it.
+type liveEvent struct {
+	Cursor    string
+	Kind      string
+	CommentID *string
+	ParentID  *string
+	Comment   *struct {
+		Status    string
+		BodyHTML  string
+		LikeCount int
+		Rule      *string
+	}
+}
+
+const eventsQuery = `subscription($a: ID!, $after: String) { commentEvents(articleId: $a, after: $after) {
+	cursor kind commentId parentId comment { status bodyHTML likeCount rule } } }`
+
+// event reads the next "next" message of the connection as an event.
+func (c *wsClient) event(tb testing.TB) liveEvent {
+	tb.Helper()
+	m := c.next(tb)
+	if m.Type != "next" {
+		tb.Fatalf("want an event, got %s %s", m.Type, m.Payload)
+	}
+	var p struct {
+		Data   struct{ CommentEvents liveEvent }
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil || len(p.Errors) > 0 {
+		tb.Fatalf("event %s: %v %+v", m.Payload, err, p.Errors)
+	}
+	return p.Data.CommentEvents
+}
+
+// quiet asserts that no message arrives for a moment.
+func (c *wsClient) quiet(tb testing.TB) {
+	tb.Helper()
+	select {
+	case m := <-c.msgs:
+		tb.Errorf("unexpected message %s %s", m.Type, m.Payload)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestEveryEventArrivesOnceInOrder makes one change of each kind and reads them from a WebSocket subscription:
+// each arrives once, in the order the writes committed, with the comment as the subscriber may see it.
+func TestEveryEventArrivesOnceInOrder(t *testing.T) {
+	fx := newModFixture(t, thread.SiteSettings{})
+	author, _ := fx.user(t, "Ada", false)
+	reader, _ := fx.user(t, "Bo", false)
+	ws := fx.dialWS(t, reader)
+	ws.subscribe(t, "1", eventsQuery, map[string]any{"a": fx.article})
+	time.Sleep(100 * time.Millisecond) // the subscription is in place
+
+	top := fx.addComment(t, author, fx.article, "", "First")
+	reply := fx.addComment(t, reader, fx.article, top, "A reply")
+	fx.mutate(t, author, `mutation($c: ID!) { editComment(input: {commentId: $c, body: "First, edited"}) { comment { id } } }`, map[string]any{"c": top})
+	fx.mutate(t, reader, `mutation($c: ID!) { likeComment(input: {commentId: $c}) { comment { id } } }`, map[string]any{"c": top})
+	fx.mutate(t, fx.key, removeMutation, map[string]any{"c": top, "rule": "Spam"})
+	fx.mutate(t, fx.key, `mutation($c: ID!) { restoreComment(input: {commentId: $c, reason: "A mistake."}) { comment { id } } }`, map[string]any{"c": top})
+	fx.mutate(t, reader, `mutation($c: ID!) { deleteComment(input: {commentId: $c}) { deletedCommentId } }`, map[string]any{"c": reply})
+
+	want := []struct {
+		kind, id, parent, status, body string
+		likes                          int
+	}{
+		{"ADDED", top, "", "PUBLISHED", "<p>First</p>", 0},
+		{"ADDED", reply, top, "PUBLISHED", "<p>A reply</p>", 0},
+		{"EDITED", top, "", "PUBLISHED", "<p>First, edited</p>", 0},
+		{"LIKED", top, "", "PUBLISHED", "<p>First, edited</p>", 1},
+		{"REMOVED", top, "", "REMOVED", "", 1},
+		{"RESTORED", top, "", "PUBLISHED", "<p>First, edited</p>", 1},
+		{"DELETED", reply, top, "", "", 0},
+	}
+	var cursors []string
+	for i, w := range want {
+		e := ws.event(t)
+		cursors = append(cursors, e.Cursor)
+		parent := ""
+		if e.ParentID != nil {
+			parent = *e.ParentID
+		}
+		switch {
+		case e.Kind != w.kind || e.CommentID == nil || *e.CommentID != w.id || parent != w.parent:
+			t.Fatalf("event %d: %s %v (parent %q), want %s %s", i, e.Kind, e.CommentID, parent, w.kind, w.id)
+		case w.status == "" && e.Comment != nil:
+			t.Errorf("event %d: a comment that is gone comes with %+v", i, e.Comment)
+		case w.status != "" && (e.Comment == nil || e.Comment.Status != w.status || e.Comment.BodyHTML != w.body || e.Comment.LikeCount != w.likes):
+			t.Errorf("event %d (%s): comment %+v", i, w.kind, e.Comment)
+		}
+	}
+	ws.quiet(t)
+
+	// Catching up: a new subscription after the third event receives the rest, once.
+	again := fx.dialWS(t, "")
+	again.subscribe(t, "1", eventsQuery, map[string]any{"a": fx.article, "after": cursors[2]})
+	for _, w := range want[3:] {
+		if e := again.event(t); e.Kind != w.kind {
+			t.Fatalf("catching up: %s, want %s", e.Kind, w.kind)
+		}
+	}
+	again.quiet(t)
+}
+
+// TestPendingCommentsReachOnlyTheirAuthorAndModerators: on a pre-moderated site, a new comment's event goes
+// to its author and to moderators, not to other readers, who see it arrive when it is approved.
+func TestPendingCommentsReachOnlyTheirAuthorAndModerators(t *testing.T) {
+	fx := newModFixture(t, thread.SiteSettings{Premoderation: true})
+	author, _ := fx.user(t, "Ada", false)
+	reader, _ := fx.user(t, "Bo", false)
+	subscribers := map[string]*wsClient{}
+	for name, token := range map[string]string{"author": author, "reader": reader, "moderator key": fx.key, "anonymous": ""} {
+		subscribers[name] = fx.dialWS(t, token)
+		subscribers[name].subscribe(t, "1", eventsQuery, map[string]any{"a": fx.article})
+	}
+	time.Sleep(100 * time.Millisecond)
+	id := fx.addComment(t, author, fx.article, "", "Waiting")
+	for _, name := range []string{"author", "moderator key"} {
+		if e := subscribers[name].event(t); e.Kind != "ADDED" || e.Comment == nil || e.Comment.Status != "PENDING" {
+			t.Errorf("the %s got %+v", name, e)
+		}
+	}
+	subscribers["reader"].quiet(t)
+	subscribers["anonymous"].quiet(t)
+
+	fx.mutate(t, fx.key, `mutation($c: ID!) { approveComment(input: {commentId: $c}) { comment { id } } }`, map[string]any{"c": id})
+	for name, ws := range subscribers {
+		if e := ws.event(t); e.Kind != "ADDED" || e.Comment == nil || e.Comment.Status != "PUBLISHED" {
+			t.Errorf("after approval the %s got %+v", name, e)
+		}
+	}
+}
+
+// TestServerSentEventsWithCurl subscribes with `curl -N` as a developer would, and reads an event.
+func TestServerSentEventsWithCurl(t *testing.T) {
+	fx := newModFixture(t, thread.SiteSettings{})
+	author, _ := fx.user(t, "Ada", false)
+	body, _ := json.Marshal(map[string]any{"query": eventsQuery, "variables": map[string]any{"a": fx.article}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	curl := exec.CommandContext(ctx, "curl", "-sN", fx.URL+"/graphql", "-H", "Content-Type: application/json",
+		"-H", "Accept: text/event-stream", "--data-binary", string(body))
+	out, err := curl.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := curl.Start(); err != nil {
+		t.Fatalf("curl: %v (the tests need curl; .ci/run installs it)", err)
+	}
+	defer curl.Process.Kill()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != ":" {
+		t.Fatalf("the stream opened with %q", lines.Text())
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		fx.addComment(t, author, fx.article, "", "Over SSE")
+	}()
+	for lines.Scan() {
+		line, ok := strings.CutPrefix(lines.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var p struct{ Data struct{ CommentEvents liveEvent } }
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatal(err)
+		}
+		if e := p.Data.CommentEvents; e.Kind != "ADDED" || e.Comment == nil || e.Comment.BodyHTML != "<p>Over SSE</p>" {
+			t.Errorf("the event: %+v", e)
+		}
+		return
+	}
+	t.Fatalf("the stream ended without an event: %v", lines.Err())
+}

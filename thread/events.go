@@ -1,0 +1,87 @@
+package thread
+
+import (
+	"context"
+	"sync"
+)
+
+// EventKind is what happened to a comment.
+type EventKind string
+
+// The kinds of live events.
+const (
+	EventAdded    EventKind = "added"    // posted, or approved by a moderator
+	EventEdited   EventKind = "edited"   // its author changed its body
+	EventRemoved  EventKind = "removed"  // a moderator removed it, citing a rule
+	EventRestored EventKind = "restored" // a moderator published it again
+	EventHeld     EventKind = "held"     // readers' reports held it for review
+	EventDeleted  EventKind = "deleted"  // its author deleted it
+	EventLiked    EventKind = "liked"    // its like count changed
+)
+
+// Event is a committed change to a comment, for the live subscribers of its article. Comment is the comment
+// as it now is, whatever the viewer may see of it (subscribers filter); for a deleted comment with no
+// replies, whose row is gone, it holds only the IDs.
+type Event struct {
+	Kind    EventKind
+	SiteID  int64
+	Comment *Comment
+}
+
+// ArticleID is the article the event is about.
+func (e Event) ArticleID() int64 { return e.Comment.ArticleID }
+
+// OnEvent registers fn to receive every event, in the order the writes committed. It runs while writes wait,
+// so it must be quick and must not block: a bus's Publish.
+func (s *Service) OnEvent(fn func(Event)) {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
+	s.onEvents = append(s.onEvents, fn)
+}
+
+// writeOrder serializes a write's commit with the announcement of its events, so that events leave in commit
+// order. The store has one writer connection, so this adds no waiting that the database did not already impose.
+type writeOrder struct{ sync.Mutex }
+
+// inOrder runs write and then, before any other write may commit, tells the OnChange functions of the article
+// it changed and the OnEvent functions of its events (none when events returns none).
+func inOrder[T any](s *Service, articleID int64, write func() (T, error), events func(T) []Event) (T, error) {
+	s.order.Lock()
+	defer s.order.Unlock()
+	v, err := write()
+	if err != nil {
+		return v, err
+	}
+	s.changed(articleID)
+	if events == nil {
+		return v, nil
+	}
+	list := events(v)
+	s.changeMu.RLock()
+	defer s.changeMu.RUnlock()
+	for _, e := range list {
+		for _, fn := range s.onEvents {
+			fn(e)
+		}
+	}
+	return v, nil
+}
+
+// one returns a function that makes one event of kind about the comment a write returns.
+func one(kind EventKind, siteID int64) func(*Comment) []Event {
+	return func(c *Comment) []Event {
+		if c == nil {
+			return nil
+		}
+		return []Event{{Kind: kind, SiteID: siteID, Comment: c}}
+	}
+}
+
+// AsSeen returns the comment as the request's viewer may see it (see shown), or nil when they may not.
+func (s *Service) AsSeen(ctx context.Context, c *Comment) (*Comment, error) {
+	list, err := s.shown(ctx, []*Comment{c})
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return list[0], nil
+}
