@@ -7,6 +7,7 @@ DEMO_ADDR ?= :8081
 DB      ?= threadline.db
 AUDIT   := tools/graphql-http-audit
 AXE     := tools/axe
+WSCLIENT := tools/graphql-ws-client
 FUZZTIME ?= 20s
 
 .PHONY: run build wasm test lint generate bench loadtest widgetperf fuzz clean
@@ -27,7 +28,7 @@ wasm:
 	$(GO) run ./tools/precompress $(WASM)
 
 ## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server)
-test: lint wasm $(AUDIT)/node_modules $(AXE)/node_modules
+test: lint wasm $(AUDIT)/node_modules $(AXE)/node_modules $(WSCLIENT)/node_modules
 	$(GO) test -count=1 ./...
 
 $(AUDIT)/node_modules: $(AUDIT)/package-lock.json
@@ -36,6 +37,9 @@ $(AUDIT)/node_modules: $(AUDIT)/package-lock.json
 
 $(AXE)/node_modules: $(AXE)/package-lock.json
 	npm ci --prefix $(AXE) --no-audit --no-fund --loglevel=error
+
+$(WSCLIENT)/node_modules: $(WSCLIENT)/package-lock.json
+	npm ci --prefix $(WSCLIENT) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## lint: gofmt, go vet and staticcheck must all be clean

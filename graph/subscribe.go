@@ -209,6 +209,9 @@ func (r *Resolver) commentEvents(ctx context.Context, articleID int64, after uin
 			case out <- e:
 			case <-ctx.Done():
 				return
+			case <-sub.Done(): // dropped while its consumer does not even take this one: end its connection
+				dropConnection(ctx)
+				return
 			}
 		}
 	}()

@@ -42,10 +42,14 @@ type Subscription struct {
 	C <-chan Message
 
 	ch      chan Message
+	done    chan struct{} // closed with ch, for a sender waiting elsewhere
 	article int64
 	bus     *Memory
 	err     error // set before ch is closed
 }
+
+// Done is closed when the subscription ends, as C is; it lets a forwarder blocked on its own consumer notice.
+func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 // Err returns why the subscription ended: nil when its owner closed it.
 func (s *Subscription) Err() error { return s.err }
@@ -100,7 +104,7 @@ func (m *Memory) Publish(e thread.Event) {
 // Subscribe starts a subscription to an article's events, after the event with sequence number after.
 func (m *Memory) Subscribe(articleID int64, after uint64) *Subscription {
 	ch := make(chan Message, m.buffer)
-	s := &Subscription{C: ch, ch: ch, article: articleID, bus: m}
+	s := &Subscription{C: ch, ch: ch, done: make(chan struct{}), article: articleID, bus: m}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if after > 0 && after < m.seq {
@@ -108,6 +112,7 @@ func (m *Memory) Subscribe(articleID int64, after uint64) *Subscription {
 		if missed == nil {
 			s.err = ErrMissed
 			close(ch)
+			close(s.done)
 			return s
 		}
 		for _, msg := range missed {
@@ -119,6 +124,7 @@ func (m *Memory) Subscribe(articleID int64, after uint64) *Subscription {
 			default: // more to catch up on than the buffer holds
 				s.err = ErrMissed
 				close(ch)
+				close(s.done)
 				return s
 			}
 		}
@@ -165,6 +171,7 @@ func (m *Memory) removeLocked(s *Subscription, err error) {
 	}
 	s.err = err
 	close(s.ch)
+	close(s.done)
 }
 
 // Stats reports the subscriptions open now and how many were dropped for falling behind.

@@ -3,8 +3,11 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/threadline/threadline/live"
+	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -19,6 +24,8 @@ import (
 type wsClient struct {
 	conn *websocket.Conn
 	msgs chan wsMessage
+	// end is why reading stopped, set before msgs is closed.
+	end error
 }
 
 type wsMessage struct {
@@ -53,6 +60,7 @@ func (s *testServer) dialWS(tb testing.TB, token string) *wsClient {
 		for {
 			var m wsMessage
 			if err := wsjson.Read(context.Background(), conn, &m); err != nil {
+				c.end = err
 				return
 			}
 			if m.Type == "ping" {
@@ -265,4 +273,167 @@ func TestServerSentEventsWithCurl(t *testing.T) {
 		return
 	}
 	t.Fatalf("the stream ended without an event: %v", lines.Err())
+}
+
+// TestGraphQLWSClient subscribes with graphql-ws, the reference client of the graphql-transport-ws protocol,
+// signed in through connection_init, and receives a new comment.
+func TestGraphQLWSClient(t *testing.T) {
+	dir := filepath.Join("..", "tools", "graphql-ws-client")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws")); err != nil {
+		t.Fatalf("graphql-ws is missing: run `make test` (or `npm ci --prefix %s`)", dir)
+	}
+	fx := newModFixture(t, thread.SiteSettings{})
+	author, _ := fx.user(t, "Ada", false)
+	reader, _ := fx.user(t, "Bo", false)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	node := exec.CommandContext(ctx, "node", filepath.Join(dir, "subscribe.mjs"), strings.Replace(fx.URL, "http", "ws", 1)+"/graphql",
+		fx.article, "1", reader)
+	var stderr strings.Builder
+	node.Stderr = &stderr
+	out, err := node.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != `{"connected":true}` {
+		t.Fatalf("graphql-ws did not connect: %q %s", lines.Text(), stderr.String())
+	}
+	time.Sleep(200 * time.Millisecond) // its subscribe message follows the acknowledgement
+	fx.addComment(t, author, fx.article, "", "Hello, graphql-ws")
+	if !lines.Scan() {
+		t.Fatalf("no event: %s", stderr.String())
+	}
+	var result struct{ Data struct{ CommentEvents liveEvent } }
+	if err := json.Unmarshal(lines.Bytes(), &result); err != nil {
+		t.Fatal(err)
+	}
+	if e := result.Data.CommentEvents; e.Kind != "ADDED" || e.Comment == nil || e.Comment.BodyHTML != "<p>Hello, graphql-ws</p>" {
+		t.Errorf("graphql-ws received %s", lines.Text())
+	}
+	if err := node.Wait(); err != nil {
+		t.Errorf("the client exited with %v: %s", err, stderr.String())
+	}
+}
+
+// errorCode returns the extensions.code of an "error" message of the protocol.
+func errorCode(tb testing.TB, m wsMessage) string {
+	tb.Helper()
+	// A refusal by the resolver comes as a result with errors (then complete); one before it, as "error".
+	var result struct{ Errors []gqlError }
+	if m.Type == "error" {
+		_ = json.Unmarshal(m.Payload, &result.Errors)
+	} else {
+		_ = json.Unmarshal(m.Payload, &result)
+	}
+	if len(result.Errors) == 0 {
+		tb.Fatalf("want an error, got %s %s", m.Type, m.Payload)
+	}
+	c, _ := result.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// TestSubscriptionLimits: a connection holds at most its limit of subscriptions, an address at most its own,
+// and a connection with none is closed after the idle time.
+func TestSubscriptionLimits(t *testing.T) {
+	s := newTestServerWith(t, server.Options{SubscriptionsPerConnection: 2, SubscriptionsPerClient: 3, IdleTimeout: 300 * time.Millisecond})
+	article := s.articleID(t)
+	vars := map[string]any{"a": article}
+
+	first := s.dialWS(t, "")
+	first.subscribe(t, "1", eventsQuery, vars)
+	first.subscribe(t, "2", eventsQuery, vars)
+	first.subscribe(t, "3", eventsQuery, vars)
+	if code := errorCode(t, first.next(t)); code != "RATE_LIMITED" {
+		t.Errorf("a third subscription on one connection: %s", code)
+	}
+	if m := first.next(t); m.Type != "complete" || m.ID != "3" {
+		t.Errorf("after the refusal: %s %s", m.Type, m.ID)
+	}
+	second := s.dialWS(t, "")
+	second.subscribe(t, "1", eventsQuery, vars)
+	second.subscribe(t, "2", eventsQuery, vars)
+	if code := errorCode(t, second.next(t)); code != "RATE_LIMITED" {
+		t.Errorf("a fourth subscription from one address: %s", code)
+	}
+	second.next(t) // its complete
+	// Ending one frees its place.
+	if err := wsjson.Write(context.Background(), first.conn, map[string]string{"id": "1", "type": "complete"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	second.subscribe(t, "3", eventsQuery, vars)
+	second.quiet(t)
+
+	idle := s.dialWS(t, "")
+	select {
+	case _, open := <-idle.msgs:
+		for open {
+			_, open = <-idle.msgs
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("an idle connection was not closed")
+	}
+	if websocket.CloseStatus(idle.conn.Ping(context.Background())) == -1 && idle.conn.Ping(context.Background()) == nil {
+		t.Error("the idle connection still answers")
+	}
+}
+
+// TestAStalledSubscriberIsDropped: one subscriber stops reading; the bus drops it once its buffer fills and
+// its connection is closed, while another subscriber receives every event, each at once.
+func TestAStalledSubscriberIsDropped(t *testing.T) {
+	bus := live.NewMemory(4, 16)
+	fx := &modFixture{testServer: newTestServerWith(t, server.Options{Bus: bus})}
+	article := fx.articleID(t)
+	_, token := fx.newReader(t, "Ada")
+	comment := fx.addComment(t, token, article, "", "Liked again and again")
+	_, n := splitID(t, comment)
+	all, err := fx.Svc.Comments(context.Background(), []int64{n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	liked := all[n]
+
+	// The stalled one: a raw connection that stops reading once subscribed.
+	stalled := fx.dialWS(t, "")
+	stalled.subscribe(t, "1", eventsQuery, map[string]any{"a": article})
+	active := fx.dialWS(t, "")
+	active.subscribe(t, "1", eventsQuery, map[string]any{"a": article})
+	time.Sleep(100 * time.Millisecond)
+	// Nobody drains stalled.msgs: once its 1,024 places are full, its reader stops reading the socket.
+
+	var slowest time.Duration
+	const events = 20_000 // enough to fill the socket buffers in front of the stalled reader
+	for i := range events {
+		start := time.Now()
+		bus.Publish(thread.Event{Kind: thread.EventLiked, SiteID: 1, Comment: liked})
+		if e := active.event(t); e.Kind != "LIKED" {
+			t.Fatalf("event %d: %s", i, e.Kind)
+		}
+		slowest = max(slowest, time.Since(start))
+	}
+	if open, dropped := bus.Stats(); dropped != 1 || open != 1 {
+		t.Errorf("after %d events: %d subscriptions open, %d dropped; want 1 and 1", events, open, dropped)
+	}
+	// Reading again, the stalled subscriber finds what was sent before, then the server's close.
+	deadline := time.After(10 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-stalled.msgs:
+		case <-deadline:
+			t.Fatal("the stalled subscriber's connection was not closed")
+		}
+	}
+	var ce websocket.CloseError
+	if !errors.As(stalled.end, &ce) || ce.Reason == "" {
+		t.Errorf("the connection ended with %v, want a close frame that says why", stalled.end)
+	}
+	t.Logf("the stalled subscriber's connection closed: %v", stalled.end)
+	t.Logf("the slowest of %d events took %v to reach the active subscriber", events, slowest)
+	if slowest > time.Second {
+		t.Errorf("an event took %v to reach the active subscriber", slowest)
+	}
 }

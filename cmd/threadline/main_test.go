@@ -223,7 +223,8 @@ func TestParseFlagsErrors(t *testing.T) {
 }
 
 func TestServeConfigValidate(t *testing.T) {
-	good := serveConfig{Addr: ":8080", DB: "threadline.db", Sample: true, LogFormat: "text"}
+	good := serveConfig{Addr: ":8080", DB: "threadline.db", Sample: true, LogFormat: "text",
+		SubscriptionsPerConnection: 10, SubscriptionsPerClient: 100, SubscriptionIdle: time.Minute}
 	tests := []struct {
 		name    string
 		change  func(c *serveConfig)
@@ -243,6 +244,9 @@ func TestServeConfigValidate(t *testing.T) {
 		{"xml logs", func(c *serveConfig) { c.LogFormat = "xml" }, "--log-format"},
 		{"empty log format", func(c *serveConfig) { c.LogFormat = "" }, "--log-format"},
 		{"upper-case log format", func(c *serveConfig) { c.LogFormat = "JSON" }, "--log-format"},
+		{"no subscriptions per connection", func(c *serveConfig) { c.SubscriptionsPerConnection = 0 }, "--subscriptions-per-connection"},
+		{"no subscriptions per client", func(c *serveConfig) { c.SubscriptionsPerClient = -1 }, "--subscriptions-per-client"},
+		{"no idle time", func(c *serveConfig) { c.SubscriptionIdle = 0 }, "--subscription-idle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/threadline/threadline/graph"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/store"
@@ -28,8 +29,13 @@ type serveConfig struct {
 	RateLimit bool
 	// TrustProxy reads clients' addresses from X-Forwarded-For, for rate limits.
 	TrustProxy bool
-	LogFormat  string
-	LogLevel   slog.Level
+	// Live subscriptions: how many per WebSocket connection and per client address, and when an idle
+	// connection is closed.
+	SubscriptionsPerConnection int
+	SubscriptionsPerClient     int
+	SubscriptionIdle           time.Duration
+	LogFormat                  string
+	LogLevel                   slog.Level
 }
 
 func (c *serveConfig) validate() error {
@@ -43,6 +49,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.DB == "" {
 		return errors.New("--db must name a file")
+	}
+	if c.SubscriptionsPerConnection < 1 || c.SubscriptionsPerClient < 1 || c.SubscriptionIdle <= 0 {
+		return errors.New("--subscriptions-per-connection, --subscriptions-per-client and --subscription-idle must be positive")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
@@ -59,6 +68,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.DB, "db", "threadline.db", "SQLite database file; created and migrated if missing")
 	fs.BoolVar(&cfg.RateLimit, "rate-limit", true, "limit how fast one reader and one client address may write (counts kept in memory only)")
 	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", false, "behind a reverse proxy: rate-limit by the client address it puts last in X-Forwarded-For")
+	fs.IntVar(&cfg.SubscriptionsPerConnection, "subscriptions-per-connection", graph.DefaultSubscriptionsPerConnection, "live subscriptions one WebSocket connection may hold")
+	fs.IntVar(&cfg.SubscriptionsPerClient, "subscriptions-per-client", graph.DefaultSubscriptionsPerClient, "live subscriptions one client address may hold")
+	fs.DurationVar(&cfg.SubscriptionIdle, "subscription-idle", graph.DefaultIdleTimeout, "close a WebSocket connection that has held no subscription this long")
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample article into the demo site if it is not there")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "lowest level logged: DEBUG, INFO, WARN or ERROR")
@@ -95,7 +107,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	srv := &http.Server{
-		Handler:           server.New(svc, server.Options{Log: log, Health: db.Ping, TrustProxy: cfg.TrustProxy}),
+		Handler: server.New(svc, server.Options{Log: log, Health: db.Ping, TrustProxy: cfg.TrustProxy,
+			SubscriptionsPerConnection: cfg.SubscriptionsPerConnection, SubscriptionsPerClient: cfg.SubscriptionsPerClient,
+			IdleTimeout: cfg.SubscriptionIdle}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
