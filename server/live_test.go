@@ -3,8 +3,8 @@ package server_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,7 +263,9 @@ func TestServerSentEventsWithCurl(t *testing.T) {
 		if !ok {
 			continue
 		}
-		var p struct{ Data struct{ CommentEvents liveEvent } }
+		var p struct {
+			Data struct{ CommentEvents liveEvent }
+		}
 		if err := json.Unmarshal([]byte(line), &p); err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +309,9 @@ func TestGraphQLWSClient(t *testing.T) {
 	if !lines.Scan() {
 		t.Fatalf("no event: %s", stderr.String())
 	}
-	var result struct{ Data struct{ CommentEvents liveEvent } }
+	var result struct {
+		Data struct{ CommentEvents liveEvent }
+	}
 	if err := json.Unmarshal(lines.Bytes(), &result); err != nil {
 		t.Fatal(err)
 	}
@@ -343,10 +347,13 @@ func TestSubscriptionLimits(t *testing.T) {
 	article := s.articleID(t)
 	vars := map[string]any{"a": article}
 
+	// The server takes each subscribe message in a goroutine of its own: pause between them, so that the
+	// third is the one refused.
 	first := s.dialWS(t, "")
-	first.subscribe(t, "1", eventsQuery, vars)
-	first.subscribe(t, "2", eventsQuery, vars)
-	first.subscribe(t, "3", eventsQuery, vars)
+	for _, id := range []string{"1", "2", "3"} {
+		first.subscribe(t, id, eventsQuery, vars)
+		time.Sleep(50 * time.Millisecond)
+	}
 	if code := errorCode(t, first.next(t)); code != "RATE_LIMITED" {
 		t.Errorf("a third subscription on one connection: %s", code)
 	}
@@ -355,6 +362,7 @@ func TestSubscriptionLimits(t *testing.T) {
 	}
 	second := s.dialWS(t, "")
 	second.subscribe(t, "1", eventsQuery, vars)
+	time.Sleep(50 * time.Millisecond)
 	second.subscribe(t, "2", eventsQuery, vars)
 	if code := errorCode(t, second.next(t)); code != "RATE_LIMITED" {
 		t.Errorf("a fourth subscription from one address: %s", code)
