@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -87,6 +88,27 @@ func FuzzDecodeLogCursor(f *testing.F) {
 		}
 		if back, _ := decodeLogCursor(encodeLogCursor(id)); back != id {
 			t.Fatalf("%d does not survive a round trip", id)
+		}
+	})
+}
+
+// FuzzDecodeEventCursor: an event cursor from a client decodes to a position that encodes back to a cursor
+// decoding the same, or is refused as BAD_USER_INPUT; it never panics.
+func FuzzDecodeEventCursor(f *testing.F) {
+	f.Add(encodeEventCursor(live.Position{Epoch: 12345, Seq: 1}))
+	f.Add(encodeEventCursor(live.Position{Epoch: 1<<64 - 1, Seq: 1<<64 - 1}))
+	f.Add("ZTE6Og")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, cursor string) {
+		p, err := decodeEventCursor(cursor)
+		if err != nil {
+			if thread.ErrorCode(err) != thread.CodeInvalid {
+				t.Fatalf("refused with %s: %v", thread.ErrorCode(err), err)
+			}
+			return
+		}
+		if back, err := decodeEventCursor(encodeEventCursor(p)); err != nil || back != p {
+			t.Fatalf("%+v does not survive a round trip: %+v, %v", p, back, err)
 		}
 	})
 }

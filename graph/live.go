@@ -2,6 +2,7 @@ package graph
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/thread"
@@ -9,7 +10,7 @@ import (
 
 // CommentEvent is a live event as one subscriber sees it.
 type CommentEvent struct {
-	seq     uint64
+	at      live.Position
 	kind    CommentEventKind
 	id      int64
 	parent  int64
@@ -17,7 +18,7 @@ type CommentEvent struct {
 }
 
 // Cursor returns the event's position, for catching up.
-func (e *CommentEvent) Cursor() string { return encodeEventCursor(e.seq) }
+func (e *CommentEvent) Cursor() string { return encodeEventCursor(e.at) }
 
 // Kind returns what happened.
 func (e *CommentEvent) Kind() CommentEventKind { return e.kind }
@@ -36,20 +37,24 @@ func optionalID(kind string, id int64) *string {
 	return &gid
 }
 
-// The event cursor is the bus's sequence number, behind the same opaque encoding as the log's cursors.
+// The event cursor is the bus position, behind the same opaque encoding as the log's cursors.
 const eventCursorPrefix = "e1:"
 
-func encodeEventCursor(seq uint64) string {
-	return encodeOpaque(eventCursorPrefix + strconv.FormatUint(seq, 10))
+func encodeEventCursor(p live.Position) string {
+	return encodeOpaque(eventCursorPrefix + strconv.FormatUint(p.Epoch, 36) + ":" + strconv.FormatUint(p.Seq, 10))
 }
 
-func decodeEventCursor(cursor string) (uint64, error) {
+func decodeEventCursor(cursor string) (live.Position, error) {
 	raw, ok := decodeOpaque(cursor, eventCursorPrefix)
-	seq, err := strconv.ParseUint(raw, 10, 64)
-	if !ok || err != nil || seq == 0 {
-		return 0, thread.Errorf(thread.CodeInvalid, "invalid cursor: not a comment event cursor")
+	epoch, seq, found := strings.Cut(raw, ":")
+	var p live.Position
+	var err1, err2 error
+	p.Epoch, err1 = strconv.ParseUint(epoch, 36, 64)
+	p.Seq, err2 = strconv.ParseUint(seq, 10, 64)
+	if !ok || !found || err1 != nil || err2 != nil || p.Seq == 0 {
+		return live.Position{}, thread.Errorf(thread.CodeInvalid, "invalid cursor: not a comment event cursor")
 	}
-	return seq, nil
+	return p, nil
 }
 
 var eventKinds = map[thread.EventKind]CommentEventKind{

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -444,13 +445,13 @@ func (r *subscriptionResolver) CommentEvents(ctx context.Context, articleID stri
 	if err != nil {
 		return nil, err
 	}
-	var seq uint64
+	var at live.Position
 	if after != nil {
-		if seq, err = decodeEventCursor(*after); err != nil {
+		if at, err = decodeEventCursor(*after); err != nil {
 			return nil, err
 		}
 	}
-	return r.commentEvents(ctx, id, seq)
+	return r.commentEvents(ctx, id, at)
 }
 
 func (r *Resolver) Article() ArticleResolver { return &articleResolver{r} }

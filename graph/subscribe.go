@@ -168,7 +168,7 @@ func WithStream(ctx context.Context) (context.Context, context.CancelCauseFunc) 
 
 // commentEvents runs one subscription: it forwards the article's events, as the subscriber may see them, until
 // the subscriber leaves or falls behind.
-func (r *Resolver) commentEvents(ctx context.Context, articleID int64, after uint64) (<-chan *CommentEvent, error) {
+func (r *Resolver) commentEvents(ctx context.Context, articleID int64, after live.Position) (<-chan *CommentEvent, error) {
 	if r.live == nil || r.live.opts.Bus == nil {
 		return nil, thread.Errorf(thread.CodeInvalid, "this server has no live updates")
 	}
@@ -246,6 +246,6 @@ func (r *Resolver) eventFor(ctx context.Context, msg live.Message) (*CommentEven
 		seen = nil // gone: only its IDs are left
 	}
 	loadersFor(ctx).forget() // each event reads the thread as it is now
-	return &CommentEvent{seq: msg.Seq, kind: eventKinds[e.Kind], id: e.Comment.ID, parent: e.Comment.ParentID,
+	return &CommentEvent{at: msg.Position, kind: eventKinds[e.Kind], id: e.Comment.ID, parent: e.Comment.ParentID,
 		Comment: newComment(ctx, seen)}, nil
 }

@@ -5,6 +5,7 @@ package live
 
 import (
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -16,15 +17,21 @@ type Bus interface {
 	// Publish hands an event to every subscriber of its article. It never blocks: a subscriber whose buffer
 	// is full is dropped instead. Events must be published in commit order.
 	Publish(e thread.Event)
-	// Subscribe starts a subscription to an article's events. With after > 0, it first replays the events
-	// published since the one with that sequence number, if the bus still has them all; otherwise the
-	// subscription starts with ErrMissed.
-	Subscribe(articleID int64, after uint64) *Subscription
+	// Subscribe starts a subscription to an article's events. After a position (not the zero Position), it
+	// first replays the events published since, if the bus still has them all; otherwise the subscription
+	// ends at once with ErrMissed.
+	Subscribe(articleID int64, after Position) *Subscription
 }
 
-// Message is an event with its position among all the bus's events.
+// Position is where an event stands among all of a bus's events: the bus's epoch, which changes when it
+// restarts (and forgets), and the event's sequence number in it.
+type Position struct {
+	Epoch, Seq uint64
+}
+
+// Message is an event with its position.
 type Message struct {
-	Seq   uint64
+	Position
 	Event thread.Event
 }
 
@@ -60,6 +67,7 @@ func (s *Subscription) Close() { s.bus.remove(s, nil) }
 // Memory is an in-process bus. Its zero value is not usable; call NewMemory.
 type Memory struct {
 	buffer int
+	epoch  uint64
 
 	mu      sync.RWMutex
 	subs    map[int64]map[*Subscription]struct{}
@@ -72,14 +80,15 @@ type Memory struct {
 // NewMemory returns a bus that buffers up to buffer events per subscriber and remembers the last history
 // events, for subscribers that reconnect.
 func NewMemory(buffer, history int) *Memory {
-	return &Memory{buffer: max(buffer, 1), subs: map[int64]map[*Subscription]struct{}{}, recent: make([]Message, 0, max(history, 1))}
+	return &Memory{buffer: max(buffer, 1), epoch: rand.Uint64() | 1, subs: map[int64]map[*Subscription]struct{}{},
+		recent: make([]Message, 0, max(history, 1))}
 }
 
 // Publish hands e to the subscribers of its article, dropping those that cannot take it now.
 func (m *Memory) Publish(e thread.Event) {
 	m.mu.Lock()
 	m.seq++
-	msg := Message{Seq: m.seq, Event: e}
+	msg := Message{Position: Position{Epoch: m.epoch, Seq: m.seq}, Event: e}
 	if len(m.recent) < cap(m.recent) {
 		m.recent = append(m.recent, msg)
 	} else {
@@ -101,14 +110,20 @@ func (m *Memory) Publish(e thread.Event) {
 	m.mu.Unlock()
 }
 
-// Subscribe starts a subscription to an article's events, after the event with sequence number after.
-func (m *Memory) Subscribe(articleID int64, after uint64) *Subscription {
+// Subscribe starts a subscription to an article's events, after the event at position after.
+func (m *Memory) Subscribe(articleID int64, after Position) *Subscription {
 	ch := make(chan Message, m.buffer)
 	s := &Subscription{C: ch, ch: ch, done: make(chan struct{}), article: articleID, bus: m}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if after > 0 && after < m.seq {
-		missed := m.since(after)
+	if after != (Position{}) && (after.Epoch != m.epoch || after.Seq > m.seq) {
+		s.err = ErrMissed // a position from before a restart, or from another bus
+		close(ch)
+		close(s.done)
+		return s
+	}
+	if after.Seq > 0 && after.Seq < m.seq {
+		missed := m.since(after.Seq)
 		if missed == nil {
 			s.err = ErrMissed
 			close(ch)

@@ -29,7 +29,7 @@ func drain(s *Subscription) (ids []int64, open bool) {
 
 func TestSubscribersGetTheirArticlesEventsInOrder(t *testing.T) {
 	m := NewMemory(10, 100)
-	a, b := m.Subscribe(1, 0), m.Subscribe(2, 0)
+	a, b := m.Subscribe(1, Position{}), m.Subscribe(2, Position{})
 	for i := int64(1); i <= 5; i++ {
 		m.Publish(event(1, i))
 		m.Publish(event(2, 100+i))
@@ -50,7 +50,7 @@ func TestSubscribersGetTheirArticlesEventsInOrder(t *testing.T) {
 // ErrSlowConsumer once its buffer fills; publishing never waits, and the others get every event.
 func TestASlowSubscriberIsDroppedWithoutDelayingOthers(t *testing.T) {
 	m := NewMemory(4, 100)
-	stalled, reader := m.Subscribe(1, 0), m.Subscribe(1, 0)
+	stalled, reader := m.Subscribe(1, Position{}), m.Subscribe(1, Position{})
 	got := make(chan []int64)
 	go func() {
 		var ids []int64
@@ -88,14 +88,14 @@ func TestCatchingUp(t *testing.T) {
 	for i := int64(1); i <= 6; i++ {
 		m.Publish(event(1+i%2, i)) // articles 2,1,2,1,2,1
 	}
-	s := m.Subscribe(1, 2) // after event 2: events 4 and 6 are article 1's
+	s := m.Subscribe(1, Position{m.epoch, 2}) // after event 2: events 4 and 6 are article 1's
 	if ids, _ := drain(s); len(ids) != 2 || ids[0] != 4 || ids[1] != 6 {
 		t.Errorf("caught up on %v", ids)
 	}
 	for i := int64(7); i <= 20; i++ {
 		m.Publish(event(1, i))
 	}
-	old := m.Subscribe(1, 3) // the ring holds 13..20 only
+	old := m.Subscribe(1, Position{m.epoch, 3}) // the ring holds 13..20 only
 	if _, open := drain(old); open || !errors.Is(old.Err(), ErrMissed) {
 		t.Errorf("a subscription after a forgotten event: open %v, err %v", open, old.Err())
 	}
@@ -103,7 +103,10 @@ func TestCatchingUp(t *testing.T) {
 	for i := int64(1); i <= 5; i++ {
 		tooMany.Publish(event(1, i))
 	}
-	if s := tooMany.Subscribe(1, 1); !errors.Is(s.Err(), ErrMissed) {
+	if s := tooMany.Subscribe(1, Position{tooMany.epoch, 1}); !errors.Is(s.Err(), ErrMissed) {
 		t.Errorf("more to catch up on than the buffer holds: err %v", s.Err())
+	}
+	if s := m.Subscribe(1, Position{m.epoch + 2, 19}); !errors.Is(s.Err(), ErrMissed) {
+		t.Errorf("a position from before a restart: err %v", s.Err())
 	}
 }
