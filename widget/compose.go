@@ -21,11 +21,15 @@ func (v *ThreadView) OnMount(ctx app.Context) {
 	v.token = storedToken(v.thread.Site)
 	v.refreshViewer(ctx)
 	v.listenForSignIn(ctx)
+	v.startLive(ctx)
 	if id, ok := strings.CutPrefix(app.Window().Get("location").Get("hash").String(), "#comment-"); ok {
 		v.seeking = id
 		v.seek(ctx)
 	}
 }
+
+// OnDismount closes the live connection.
+func (v *ThreadView) OnDismount() { v.closeLive() }
 
 // maxSeekPages bounds how many pages a permalink loads to find its comment.
 const maxSeekPages = 10
@@ -267,6 +271,7 @@ func (v *ThreadView) submit(ctx app.Context, key string) {
 			v.sending = ""
 			if token != "" && v.token == "" {
 				v.token, v.name = token, reader.CreateReader.Reader.DisplayName
+				v.restartLive(ctx)
 			}
 			if err != nil {
 				v.setFailed(key, err.Error())
@@ -295,6 +300,14 @@ func (v *ThreadView) insert(parentID string, gc *gqlComment) {
 	}
 	v.own[c.ID] = true
 	t := v.thread
+	if i := findFresh(v.fresh, c.ID); i >= 0 { // its live event came first
+		v.fresh = append(v.fresh[:i], v.fresh[i+1:]...)
+		t.CommentCount--
+	}
+	if find(t.Comments.Items, c.ID) != nil { // a reply whose live event came first
+		v.announce = "Your reply was posted."
+		return
+	}
 	t.CommentCount++
 	if c.Pending {
 		t.CommentCount--

@@ -655,6 +655,7 @@ func (v *ThreadView) deleteMyAccount(ctx app.Context, e app.Event) {
 			v.token, v.name, v.liked, v.own = "", "", nil, nil
 			v.announce = "Your account was deleted."
 			v.reload(ctx)
+			v.restartLive(ctx)
 		})
 	})
 }

@@ -36,6 +36,7 @@ func (v *ThreadView) signIn(ctx app.Context, siteToken string) {
 			forgetToken(site)
 			v.token, v.name, v.liked, v.own = "", "", nil, nil
 			v.refreshViewer(ctx)
+			v.restartLive(ctx)
 		}
 		return
 	}
@@ -57,6 +58,7 @@ func (v *ThreadView) signIn(ctx app.Context, siteToken string) {
 			storeToken(site, out.SignIn.Token)
 			v.token, v.name = out.SignIn.Token, out.SignIn.Reader.DisplayName
 			v.refreshViewer(ctx)
+			v.restartLive(ctx)
 		})
 	})
 }

@@ -59,6 +59,9 @@ type ThreadView struct {
 	seekPages int               // pages loaded to find it
 	mod       modState          // what the reader's credentials add: their moderated comments, a moderator's tools
 	mounted   *app.Context      // the component's own context, for work that outlives the element that started it
+	live      *liveConn         // the subscription to the thread's changes
+	liveState string            // "connecting", "live", "offline" or "paused"
+	fresh     []Comment         // new top-level comments, newest first, waiting for the reader to show them
 }
 
 // OnInit runs on both sides; in the browser it reads the thread the server wrote into the page, before go-app
@@ -102,7 +105,7 @@ func (v *ThreadView) Render() app.UI {
 	if v.client {
 		source = "client"
 	}
-	root := app.Main().ID("threadline").Class("tl").DataSet("source", source)
+	root := app.Main().ID("threadline").Class("tl").DataSet("source", source).DataSet("live", v.liveLabel())
 	if v.thread == nil {
 		msg := v.err
 		if msg == "" {
@@ -129,6 +132,7 @@ func (v *ThreadView) Render() app.UI {
 		}).Else(func() app.UI {
 			return v.composer("top", "Join the discussion", "Post comment")
 		}),
+		v.freshButton(),
 		app.If(v.problem != "" && v.busy == "", func() app.UI {
 			return app.P().Class("tl-problem").Attr("role", "alert").Text(v.problem)
 		}),
