@@ -10,7 +10,7 @@ AXE     := tools/axe
 WSCLIENT := tools/graphql-ws-client
 FUZZTIME ?= 20s
 
-.PHONY: run build wasm test lint generate bench loadtest widgetperf fuzz clean
+.PHONY: run build wasm test lint generate bench loadtest fanout widgetperf fuzz clean
 
 ## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
 run: build
@@ -62,6 +62,10 @@ COMMENTS ?= 1000
 loadtest: build
 	@command -v hey >/dev/null || { echo "loadtest needs hey: apt-get install hey"; exit 1; }
 	$(GO) run ./tools/loadtest -bin $(BIN) -comments $(COMMENTS)
+
+## fanout: N live subscribers of one article (1,000 and 10,000), one new comment: time until the last has it
+fanout: build
+	$(GO) run ./tools/fanout -bin $(BIN)
 
 ## widgetperf: the thread page in headless Chromium, cold and warm: time to the first comment and to interactive
 widgetperf: build

@@ -245,7 +245,11 @@ func (r *Resolver) eventFor(ctx context.Context, msg live.Message) (*CommentEven
 	if e.Kind == thread.EventDeleted && seen.Status == thread.StatusDeleted && seen.CreatedAt.IsZero() {
 		seen = nil // gone: only its IDs are left
 	}
-	loadersFor(ctx).forget() // each event reads the thread as it is now
+	l := loadersFor(ctx)
+	l.forget() // each event reads the thread as it is now
+	if e.Author != nil {
+		l.readers.Prime(e.Author.ID, e.Author)
+	}
 	return &CommentEvent{at: msg.Position, kind: eventKinds[e.Kind], id: e.Comment.ID, parent: e.Comment.ParentID,
 		Comment: newComment(ctx, seen)}, nil
 }

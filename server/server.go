@@ -39,7 +39,7 @@ type Options struct {
 
 // DefaultSubscriberBuffer is how many events a subscriber may lag behind by default: a burst on a busy
 // article, not a reader who stopped reading.
-const DefaultSubscriberBuffer = 256
+const DefaultSubscriberBuffer = 64
 
 // eventHistory is how many recent events the in-memory bus keeps for subscribers that reconnect.
 const eventHistory = 4096

@@ -26,6 +26,8 @@ type Event struct {
 	Kind    EventKind
 	SiteID  int64
 	Comment *Comment
+	// Author is the comment's author, looked up once for all subscribers; nil for none.
+	Author *Reader
 }
 
 // ArticleID is the article the event is about.
@@ -45,7 +47,7 @@ type writeOrder struct{ sync.Mutex }
 
 // inOrder runs write and then, before any other write may commit, tells the OnChange functions of the article
 // it changed and the OnEvent functions of its events (none when events returns none).
-func inOrder[T any](s *Service, articleID int64, write func() (T, error), events func(T) []Event) (T, error) {
+func inOrder[T any](ctx context.Context, s *Service, articleID int64, write func() (T, error), events func(T) []Event) (T, error) {
 	s.order.Lock()
 	defer s.order.Unlock()
 	v, err := write()
@@ -57,6 +59,7 @@ func inOrder[T any](s *Service, articleID int64, write func() (T, error), events
 		return v, nil
 	}
 	list := events(v)
+	s.withAuthors(ctx, list)
 	s.changeMu.RLock()
 	defer s.changeMu.RUnlock()
 	for _, e := range list {
@@ -84,4 +87,25 @@ func (s *Service) AsSeen(ctx context.Context, c *Comment) (*Comment, error) {
 		return nil, err
 	}
 	return list[0], nil
+}
+
+// withAuthors looks the events' authors up, in one query, so that thousands of subscribers do not each look
+// them up again. Without them, subscribers still work: they look the author up themselves.
+func (s *Service) withAuthors(ctx context.Context, list []Event) {
+	var ids []int64
+	for _, e := range list {
+		if e.Comment.AuthorID != 0 {
+			ids = append(ids, e.Comment.AuthorID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	readers, err := s.store.ReadersByID(ctx, ids)
+	if err != nil {
+		return
+	}
+	for i := range list {
+		list[i].Author = readers[list[i].Comment.AuthorID]
+	}
 }

@@ -201,7 +201,7 @@ func (s *Service) moderateComment(ctx context.Context, id int64, a *ModerationAc
 	}
 	a.SiteID, a.ArticleID, a.CommentID, a.ReaderID = site.ID, article.ID, c.ID, c.AuthorID
 	a.Moderator, a.At = viewerOf(ctx).moderator(), s.now()
-	return inOrder(s, article.ID, func() (*Comment, error) { return s.store.Moderate(ctx, a, &change) },
+	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.store.Moderate(ctx, a, &change) },
 		func(moderated *Comment) []Event { return statusEvent(c.Status, moderated, site.ID) })
 }
 
@@ -352,7 +352,7 @@ func (s *Service) ReportComment(ctx context.Context, id int64, rule string) (*Co
 		return nil, err
 	}
 	rep := &Report{CommentID: id, ReaderID: r.ID, Rule: rule, At: s.now()}
-	return inOrder(s, article.ID, func() (*Comment, error) { return s.store.AddReport(ctx, rep, site.ReportThreshold) },
+	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.store.AddReport(ctx, rep, site.ReportThreshold) },
 		func(reported *Comment) []Event { return statusEvent(c.Status, reported, site.ID) })
 }
 

@@ -285,7 +285,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 			return nil, Errorf(CodeConflict, "the parent comment was removed by a moderator")
 		}
 	}
-	return inOrder(s, c.ArticleID, func() (*Comment, error) { return c, s.store.AddComment(ctx, c) }, one(EventAdded, site.ID))
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return c, s.store.AddComment(ctx, c) }, one(EventAdded, site.ID))
 }
 
 // EditComment replaces the body of the viewer's own comment, within the site's edit window.
@@ -305,7 +305,7 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 	if err := s.limit("edits", byClient(ctx, s.writes)); err != nil {
 		return nil, err
 	}
-	return inOrder(s, c.ArticleID, func() (*Comment, error) {
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) {
 		return s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
 	}, one(EventEdited, site.ID))
 }
@@ -338,7 +338,7 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 	if err := s.limit("deletions", byClient(ctx, s.writes)); err != nil {
 		return nil, err
 	}
-	return inOrder(s, c.ArticleID, func() (*Comment, error) { return s.store.DeleteComment(ctx, id) },
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return s.store.DeleteComment(ctx, id) },
 		func(placeholder *Comment) []Event {
 			gone := placeholder
 			if gone == nil { // the row is gone: the event names it
@@ -395,7 +395,7 @@ func (s *Service) changeLike(ctx context.Context, id int64, change func(ctx cont
 	if err != nil {
 		return nil, err
 	}
-	return inOrder(s, c.ArticleID, func() (*Comment, error) { return change(ctx, id, v.ID) }, one(EventLiked, site.ID))
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return change(ctx, id, v.ID) }, one(EventLiked, site.ID))
 }
 
 func (s *Service) likeable(ctx context.Context, id int64) (*Comment, *Site, *Reader, error) {

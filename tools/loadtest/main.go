@@ -9,13 +9,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,9 +20,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/threadline/threadline/internal/threadgen"
-	"github.com/threadline/threadline/store"
-	"github.com/threadline/threadline/thread"
+	"github.com/threadline/threadline/internal/benchserver"
 )
 
 // firstView is the widget's first view: 50 top-level comments, each with its first 3 replies.
@@ -63,37 +57,11 @@ func run(bin string, comments, runs int, duration time.Duration, concurrency int
 	if _, err := exec.LookPath("hey"); err != nil {
 		return fmt.Errorf("hey is needed: apt-get install hey")
 	}
-	dir, err := os.MkdirTemp("", "threadline-loadtest-")
+	srv, err := benchserver.Start(bin, comments)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	dbPath := filepath.Join(dir, "load.db")
-	token, err := prepare(dbPath, comments)
-	if err != nil {
-		return err
-	}
-
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	// One token posting thousands of comments a second is what rate limits are for; the benchmark measures the
-	// write path itself, so it turns them off.
-	srv := exec.Command(bin, "serve", "--addr", addr, "--db", dbPath, "--sample=false", "--log-level", "WARN", "--rate-limit=false")
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	base := "http://" + addr
-	if err := waitHealthy(base + "/healthz"); err != nil {
-		return err
-	}
-	articleID, err := queryArticleID(base + "/graphql")
-	if err != nil {
-		return err
-	}
+	defer srv.Stop()
 
 	fmt.Printf("Threadline %s, %d-comment thread, hey -c %d, %d runs of %s, medians\n\n", bin, comments, concurrency, runs, duration)
 	fmt.Printf("| scenario | req/s | p50 ms | p99 ms | non-200 |\n|---|---:|---:|---:|---:|\n")
@@ -102,13 +70,13 @@ func run(bin string, comments, runs int, duration time.Duration, concurrency int
 		body        map[string]any
 	}{
 		{"first view, anonymous", "", map[string]any{"query": firstView}},
-		{"first view, signed in", token, map[string]any{"query": firstView}},
-		{"viewer overlay, signed in", token, map[string]any{"query": viewerOverlay}},
-		{"post a comment", token, map[string]any{"query": addComment, "variables": map[string]any{"a": articleID}}},
+		{"first view, signed in", srv.Token, map[string]any{"query": firstView}},
+		{"viewer overlay, signed in", srv.Token, map[string]any{"query": viewerOverlay}},
+		{"post a comment", srv.Token, map[string]any{"query": addComment, "variables": map[string]any{"a": srv.ArticleID}}},
 	} {
 		var results []result
 		for range runs {
-			r, err := hey(dir, base+"/graphql", sc.token, sc.body, duration, concurrency)
+			r, err := hey(srv.Dir, srv.Base+"/graphql", sc.token, sc.body, duration, concurrency)
 			if err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
@@ -118,61 +86,6 @@ func run(bin string, comments, runs int, duration time.Duration, concurrency int
 		fmt.Printf("| %s | %.0f | %.2f | %.2f | %d |\n", sc.name, m.rps, m.p50*1000, m.p99*1000, m.failed)
 	}
 	return nil
-}
-
-// prepare generates the thread and a reader, and returns the reader's token.
-func prepare(dbPath string, comments int) (string, error) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, dbPath)
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	svc := thread.NewService(db)
-	start := time.Now()
-	if _, err := threadgen.Generate(ctx, svc, max(comments/4, 1), 3); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(os.Stderr, "generated %d comments in %s\n", comments, time.Since(start).Round(time.Millisecond))
-	_, token, err := svc.CreateReader(ctx, threadgen.Site, "Load tester")
-	return token, err
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitHealthy(url string) error {
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("%s did not become healthy", url)
-}
-
-func queryArticleID(endpoint string) (string, error) {
-	body, _ := json.Marshal(map[string]any{"query": `{ article(site: "bench", key: "generated") { id } }`})
-	resp, err := http.Post(endpoint, "application/json", bytes.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Data struct{ Article struct{ ID string } }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Data.Article.ID == "" {
-		return "", fmt.Errorf("no article ID (%v)", err)
-	}
-	return out.Data.Article.ID, nil
 }
 
 type result struct {
