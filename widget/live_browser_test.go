@@ -121,7 +121,8 @@ func TestLiveUpdatesSurviveARestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AddComment(thread.WithViewer(ctx, reader), thread.NewComment{ArticleID: article.ID, Body: "While it was down"}); err != nil {
+	down, err := svc.AddComment(thread.WithViewer(ctx, reader), thread.NewComment{ArticleID: article.ID, Body: "While it was down"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	api.start(t)
@@ -131,4 +132,16 @@ func TestLiveUpdatesSurviveARestart(t *testing.T) {
 	liveIs(t, poster, "live")
 	post("After the restart")
 	showNew("After the restart")
+
+	// Replies and likes show where they belong, at once.
+	const second = ".tl-list > .tl-comment:nth-child(2)" // "While it was down", under the new one
+	as := thread.WithViewer(ctx, reader)
+	if _, err := svc.AddComment(as, thread.NewComment{ArticleID: article.ID, ParentID: down.ID, Body: "A live reply"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.LikeComment(as, down.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, watcher, second+" .tl-replies .tl-body", "A live reply")
+	waitText(t, watcher, second+" .tl-like", "♥ 1")
 }
