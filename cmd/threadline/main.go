@@ -3,6 +3,7 @@
 //	threadline serve   [--addr :8080] [--db threadline.db] ...   serve the API, GraphiQL and the sample
 //	threadline migrate [--db threadline.db]                       create or upgrade the database, then exit
 //	threadline site create|list|update|rotate-secret|add-moderator   manage sites
+//	threadline backup  [--db threadline.db] FILE                  copy the live database consistently
 //
 // Every flag can also be set by an environment variable: --addr is THREADLINE_ADDR, --db is THREADLINE_DB,
 // and so on. Flags win over the environment.
@@ -24,6 +25,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"serve":   runServe,
 	"migrate": runMigrate,
 	"site":    runSite,
+	"backup":  runBackup,
 }
 
 func main() {
@@ -62,6 +64,7 @@ Usage:
   threadline serve   [flags]   serve the GraphQL API, GraphiQL and the sample article
   threadline migrate [flags]   create or upgrade the database, then exit
   threadline site COMMAND      manage sites: create, list, update, rotate-secret, add-moderator
+  threadline backup FILE       copy the live database, consistently, while the server serves
 
 Run "threadline COMMAND --help" for a command's flags.
 `

@@ -579,3 +579,28 @@ func TestUsageListsCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupCommand copies a database with `threadline backup`, and refuses to write over a file.
+func TestBackupCommand(t *testing.T) {
+	dir := t.TempDir()
+	db, out := filepath.Join(dir, "live.db"), filepath.Join(dir, "copy.db")
+	if err := run(context.Background(), []string{"migrate", "--db", db}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var stdout strings.Builder
+	if err := run(context.Background(), []string{"backup", "--db", db, out}, &stdout, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "a consistent copy of") {
+		t.Errorf("backup said %q", stdout.String())
+	}
+	if err := run(context.Background(), []string{"migrate", "--db", out}, io.Discard, io.Discard); err != nil {
+		t.Errorf("the copy does not open: %v", err)
+	}
+	if err := run(context.Background(), []string{"backup", "--db", db, out}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("a second backup to the same file: %v", err)
+	}
+	if err := run(context.Background(), []string{"backup", "--db", db}, io.Discard, io.Discard); err == nil {
+		t.Error("a backup without a file name succeeded")
+	}
+}
