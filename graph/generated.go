@@ -213,6 +213,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Article      func(childComplexity int, site string, key string) int
+		Articles     func(childComplexity int, site string, keys []string) int
 		ExportMyData func(childComplexity int) int
 		Node         func(childComplexity int, id string) int
 		Nodes        func(childComplexity int, ids []string) int
@@ -356,6 +357,7 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []string) ([]Node, error)
 	Site(ctx context.Context, slug string) (*thread.Site, error)
 	Article(ctx context.Context, site string, key string) (*thread.Article, error)
+	Articles(ctx context.Context, site string, keys []string) ([]*thread.Article, error)
 	Viewer(ctx context.Context) (*Reader, error)
 	ExportMyData(ctx context.Context) (*ReaderData, error)
 }
@@ -1128,6 +1130,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Article(childComplexity, args["site"].(string), args["key"].(string)), true
+	case "Query.articles":
+		if e.ComplexityRoot.Query.Articles == nil {
+			break
+		}
+
+		args, err := ec.field_Query_articles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Articles(childComplexity, args["site"].(string), args["keys"].([]string)), true
 	case "Query.exportMyData":
 		if e.ComplexityRoot.Query.ExportMyData == nil {
 			break
@@ -1615,6 +1628,11 @@ type Query {
   site(slug: String!): Site
   "An article by its site's slug and the site's key for it; null if there is none."
   article(site: String!, key: String!): Article
+  """
+  Articles of a site by their keys, in the same order; null for each key the site has none for. For listing
+  pages that show each article's ` + "`" + `commentCount` + "`" + ` (see ` + "`" + `count.js` + "`" + `). At most 100 keys.
+  """
+  articles(site: String!, keys: [String!]!): [Article]!
   """
   The reader whose token the request carries; null when the request carries none. A token that is unknown is
   an ` + "`" + `UNAUTHENTICATED` + "`" + ` error.
@@ -3351,6 +3369,28 @@ func (ec *executionContext) field_Query_article_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["key"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_articles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "site",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["site"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "keys",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["keys"] = arg1
 	return args, nil
 }
 
@@ -6660,6 +6700,50 @@ func (ec *executionContext) fieldContext_Query_article(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_article_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_articles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_articles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Articles(ctx, fc.Args["site"].(string), fc.Args["keys"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*thread.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_articles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_articles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11157,6 +11241,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_article(ctx, field)
 				})
+		case "articles":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_articles(ctx, field)
+				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -12304,6 +12394,16 @@ func (ec *executionContext) marshalNApproveCommentPayload2ᚖgithubᚗcomᚋthre
 		return graphql.Null
 	}
 	return ec._ApproveCommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNArticle2ᚕᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx context.Context, sel ast.SelectionSet, v []*thread.Article) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOArticle2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalNArticle2ᚖgithubᚗcomᚋthreadlineᚋthreadlineᚋthreadᚐArticle(ctx context.Context, sel ast.SelectionSet, v *thread.Article) graphql.Marshaler {

@@ -44,6 +44,9 @@ func setComplexity(c *ComplexityRoot) {
 	c.Article.ViewerModeratedComments = func(child int) int {
 		return 1 + thread.MaxModeratedShown*child
 	}
+	c.Query.Articles = func(child int, _ string, keys []string) int {
+		return 1 + len(keys)*child
+	}
 	c.Query.Nodes = func(child int, ids []string) int {
 		return 1 + len(ids)*child
 	}

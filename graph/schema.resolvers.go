@@ -363,6 +363,16 @@ func (r *queryResolver) Article(ctx context.Context, site string, key string) (*
 	return noted(ctx)(nullIfNotFound(r.Service.Article(ctx, site, key)))
 }
 
+func (r *queryResolver) Articles(ctx context.Context, site string, keys []string) ([]*thread.Article, error) {
+	list, err := r.Service.ArticlesByKey(ctx, site, keys)
+	for _, a := range list {
+		if a != nil {
+			noteArticle(ctx, a.ID)
+		}
+	}
+	return list, err
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*Reader, error) {
 	v, err := thread.CheckedViewer(ctx)

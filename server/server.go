@@ -76,6 +76,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	widgets := widgetHandler(svc, cache.middleware(withLoaders(svc, api)))
 	mux.Handle("GET "+embedPrefix+"/", widgets)
 	mux.Handle("GET /embed.js", widgets)
+	mux.Handle("GET /count.js", widgets)
 	mux.Handle("GET /{$}", ide.Page())
 	mux.Handle("GET /graphiql/assets/", ide.Assets())
 	mux.HandleFunc("GET /healthz", health(opts.Health))

@@ -104,28 +104,35 @@ func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
 		goapp.ServeHTTP(w, r)
 	})
 	mux.Handle("GET "+embedPrefix+"/", goapp)
-	mux.HandleFunc("GET /embed.js", serveEmbedJS)
+	mux.Handle("GET /embed.js", hostScript(embedJS))
+	mux.Handle("GET /count.js", hostScript(countJS))
 	return mux
 }
 
-//go:embed static/embed.js
-var embedJS []byte
+// The scripts site owners paste into their pages: the thread, and the comment counts of a listing page.
+var (
+	//go:embed static/embed.js
+	embedJS []byte
+	//go:embed static/count.js
+	countJS []byte
+)
 
-var embedJSTag = fmt.Sprintf(`"%x"`, sha256.Sum256(embedJS))
-
-// serveEmbedJS serves the script site owners paste. Its URL cannot change, so browsers keep it an hour and
-// then revalidate it.
-func serveEmbedJS(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/javascript; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=3600")
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("ETag", embedJSTag)
-	if r.Header.Get("If-None-Match") == embedJSTag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(embedJS)
+// hostScript serves a script site owners paste. Its URL cannot change, so browsers keep it an hour and then
+// revalidate it.
+func hostScript(script []byte) http.Handler {
+	tag := fmt.Sprintf(`"%x"`, sha256.Sum256(script))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		h.Set("Cache-Control", "public, max-age=3600")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("ETag", tag)
+		if r.Header.Get("If-None-Match") == tag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		_, _ = w.Write(script)
+	})
 }
 
 // embeddingOrigin is the origin of the page that embeds the thread page: from the Referer browsers send with

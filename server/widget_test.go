@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"log/slog"
 	"net/http"
@@ -264,4 +265,29 @@ func TestFirstEmbedCreatesTheArticle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestArticlesByKeys answers the counts of a listing page in one request: in the keys' order, null for a key
+// the site has no article for, and refuses more than 100 keys.
+func TestArticlesByKeys(t *testing.T) {
+	s := newTestServer(t)
+	var data struct {
+		Articles []*struct {
+			Key          string
+			CommentCount int
+		}
+	}
+	s.mustDo(t, "", `{ articles(site: "demo", keys: ["nothing", "social-credit", "nothing"]) { key commentCount } }`, nil, &data)
+	if len(data.Articles) != 3 || data.Articles[0] != nil || data.Articles[1] == nil || data.Articles[1].CommentCount != 45 || data.Articles[2] != nil {
+		t.Errorf("articles: %s", asJSON(data.Articles))
+	}
+	s.mustDo(t, "", `{ articles(site: "no-such-site", keys: ["social-credit"]) { key } }`, nil, &data)
+	if len(data.Articles) != 1 || data.Articles[0] != nil {
+		t.Errorf("another site's: %s", asJSON(data.Articles))
+	}
+	keys := make([]string, 101)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+	}
+	expectError(t, s.do(t, "", `query($k: [String!]!) { articles(site: "demo", keys: $k) { key } }`, map[string]any{"k": keys}), "BAD_USER_INPUT")
 }

@@ -32,3 +32,17 @@ func (db *DB) ArticleByKey(ctx context.Context, siteID int64, key string) (*thre
 func (db *DB) ArticlesByID(ctx context.Context, ids []int64) (map[int64]*thread.Article, error) {
 	return byID(ctx, db, "SELECT "+articleColumns+" FROM articles WHERE id", ids, scanArticle, func(a *thread.Article) int64 { return a.ID })
 }
+
+// ArticlesByKey returns the site's articles with the keys.
+func (db *DB) ArticlesByKey(ctx context.Context, siteID int64, keys []string) (map[string]*thread.Article, error) {
+	out := make(map[string]*thread.Article, len(keys))
+	list, err := jsonList(keys)
+	if err != nil || len(keys) == 0 {
+		return out, err
+	}
+	rows, err := db.reader().QueryContext(ctx, "SELECT "+articleColumns+" FROM articles WHERE site_id = ? AND key IN (SELECT value FROM json_each(?))", siteID, list)
+	if err != nil {
+		return nil, err
+	}
+	return out, each(rows, scanArticle, func(a *thread.Article) { out[a.Key] = a })
+}

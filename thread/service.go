@@ -68,6 +68,32 @@ func (s *Service) Article(ctx context.Context, siteSlug, key string) (*Article, 
 	return s.store.ArticleByKey(ctx, site.ID, key)
 }
 
+// MaxArticleKeys bounds the keys one request may look up.
+const MaxArticleKeys = 100
+
+// ArticlesByKey returns a site's articles by their keys, in the same order, nil for each key it has none for.
+func (s *Service) ArticlesByKey(ctx context.Context, siteSlug string, keys []string) ([]*Article, error) {
+	if len(keys) > MaxArticleKeys {
+		return nil, Errorf(CodeInvalid, "articles takes at most %d keys", MaxArticleKeys)
+	}
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if ErrorCode(err) == CodeNotFound {
+		return make([]*Article, len(keys)), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	found, err := s.store.ArticlesByKey(ctx, site.ID, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Article, len(keys))
+	for i, k := range keys {
+		out[i] = found[k]
+	}
+	return out, nil
+}
+
 // ArticleOfSite returns the article of a site by its key.
 func (s *Service) ArticleOfSite(ctx context.Context, siteID int64, key string) (*Article, error) {
 	return s.store.ArticleByKey(ctx, siteID, key)

@@ -12,6 +12,8 @@ type Store interface {
 
 	SiteBySlug(ctx context.Context, slug string) (*Site, error)
 	ArticleByKey(ctx context.Context, siteID int64, key string) (*Article, error)
+	// ArticlesByKey returns the site's articles with the keys, keyed by key; the missing are left out.
+	ArticlesByKey(ctx context.Context, siteID int64, keys []string) (map[string]*Article, error)
 	ReaderByTokenHash(ctx context.Context, hash []byte) (*Reader, error)
 
 	SitesByID(ctx context.Context, ids []int64) (map[int64]*Site, error)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -549,5 +550,28 @@ func TestHostileTextStaysText(t *testing.T) {
 	shown := run(t, b, chromedp.Evaluate[string](`document.querySelector('.tl-replies .tl-author').textContent`))
 	if shown != name {
 		t.Errorf("the display name shows as %q, want the text %q", shown, name)
+	}
+}
+
+// TestCountScriptFillsAListingPage: a publisher's listing page with count.js shows each article's count.
+func TestCountScriptFillsAListingPage(t *testing.T) {
+	s := newSite(t)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, `<!doctype html><ul>
+<li>Social credit <span id="a" data-threadline-count="social-credit">…</span></li>
+<li>Again <span id="b" data-threadline-count="social-credit">…</span></li>
+<li>New <span id="c" data-threadline-count="no-thread-yet" data-threadline-zero="Be the first">…</span></li>
+</ul><script src="`+s.api+`/count.js" data-site="demo" async></script>`)
+	}))
+	t.Cleanup(page.Close)
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(page.URL)); err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, b, chromedp.Poll[string](`document.getElementById("c").textContent !== "…" ?
+		[...document.querySelectorAll("span")].map(s => s.textContent).join("|") : ""`, chromedp.WithPollingTimeout(10*time.Second)))
+	if got != "45 comments|45 comments|Be the first" {
+		t.Errorf("the listing shows %q", got)
 	}
 }
