@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/threadline/threadline/thread"
 )
@@ -22,6 +24,16 @@ type Options struct {
 	RequestID func(context.Context) string
 	// Live configures subscriptions; without a bus there are none.
 	Live LiveOptions
+	// Observer, if set, is told of every operation and of every error's code, for metrics.
+	Observer Observer
+}
+
+// Observer watches the endpoint for metrics.
+type Observer interface {
+	// Operation is called for each operation executed: its name ("" when it has none) and its type.
+	Operation(name, kind string)
+	// Error is called with the extensions.code of each error answered.
+	Error(code string)
 }
 
 // NewHandler returns the GraphQL endpoint over svc: GraphQL-over-HTTP (GET for queries, POST for everything),
@@ -62,7 +74,23 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 
 	srv.AroundOperations(onlyQueriesCacheable)
-	srv.SetErrorPresenter(presentError(opts.Log, opts.RequestID))
+	present := presentError(opts.Log, opts.RequestID)
+	if obs := opts.Observer; obs != nil {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			if op := graphql.GetOperationContext(ctx); op.Operation != nil {
+				obs.Operation(op.Operation.Name, string(op.Operation.Operation))
+			}
+			return next(ctx)
+		})
+		inner := present
+		present = func(ctx context.Context, err error) *gqlerror.Error {
+			e := inner(ctx, err)
+			code, _ := e.Extensions["code"].(string)
+			obs.Error(code)
+			return e
+		}
+	}
+	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverPanic)
 	return srv
 }

@@ -57,7 +57,7 @@ func newTestServerWith(tb testing.TB, opts server.Options) *testServer {
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	opts.Log, opts.Health = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Ping
+	opts.Log, opts.Health, opts.Pools = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Ping, db.Pools()
 	hs := httptest.NewServer(server.New(svc, opts))
 	tb.Cleanup(hs.Close)
 	return &testServer{URL: hs.URL, DB: db, DBPath: db.Path(), Svc: svc, clock: clock}

@@ -102,14 +102,16 @@ func (r *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
 
-// logRequests writes one line per request: method, path, status, size, duration and request ID. Never the
+// logRequests writes one line per request, and counts it in the metrics: method, path, status, size, duration
+// and request ID. Never the
 // client's address, user agent or query string: Threadline keeps nothing that identifies a reader, logs
 // included.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+func logRequests(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &responseRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		m.request(r, rec.status, time.Since(start))
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,10 @@ type Options struct {
 	Log *slog.Logger
 	// Health reports whether the server can serve: the database answers.
 	Health func(context.Context) error
+	// Ready reports whether the server should be sent traffic: healthy, and not shutting down. Nil: Health.
+	Ready func(context.Context) error
+	// Pools are the database's connection pools, by name, for /metrics.
+	Pools map[string]*sql.DB
 	// MaxBodyBytes bounds a request body. A comment of 10,000 characters takes at most 40 KB of UTF-8, 60 KB
 	// as JSON escapes, so the default of 256 KiB leaves room for variables and a query.
 	MaxBodyBytes int64
@@ -62,7 +67,11 @@ func New(svc *thread.Service, opts Options) http.Handler {
 		opts.Bus = live.NewMemory(opts.SubscriberBuffer, eventHistory)
 	}
 	svc.OnEvent(opts.Bus.Publish)
-	api := graph.NewHandler(svc, graph.Options{Log: opts.Log, RequestID: RequestID, Live: graph.LiveOptions{
+	if opts.Ready == nil {
+		opts.Ready = opts.Health
+	}
+	m := newMetrics(opts.Bus, opts.Pools)
+	api := graph.NewHandler(svc, graph.Options{Log: opts.Log, RequestID: RequestID, Observer: m, Live: graph.LiveOptions{
 		Bus: opts.Bus, PerConnection: opts.SubscriptionsPerConnection, PerClient: opts.SubscriptionsPerClient, IdleTimeout: opts.IdleTimeout,
 	}})
 	ide := graphiql.New("Threadline", "/graphql", "/graphiql/")
@@ -80,11 +89,14 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	mux.Handle("GET /{$}", ide.Page())
 	mux.Handle("GET /graphiql/assets/", ide.Assets())
 	mux.HandleFunc("GET /healthz", health(opts.Health))
+	mux.HandleFunc("GET /readyz", health(opts.Ready))
+	mux.Handle("GET /metrics", m.handler())
 
-	return requestID(logRequests(opts.Log, recoverPanics(opts.Log, securityHeaders(mux))))
+	return requestID(logRequests(opts.Log, m, recoverPanics(opts.Log, securityHeaders(mux))))
 }
 
-// health answers 200 when the database answers within two seconds, 503 otherwise.
+// health answers 200 when check passes within two seconds (the database answers; for /readyz, also the server
+// is not shutting down), 503 otherwise.
 func health(check func(context.Context) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -266,3 +266,6 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	_, err = conn.ExecContext(ctx, "VACUUM INTO ?", path)
 	return err
 }
+
+// Pools returns the database's connection pools by name ("read", "write"), for metrics.
+func (db *DB) Pools() map[string]*sql.DB { return map[string]*sql.DB{"read": db.read, "write": db.write} }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/threadline/threadline/graph"
@@ -102,12 +103,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	// Ready until the server starts shutting down, so that a load balancer stops sending traffic first.
+	var draining atomic.Bool
+	ready := func(ctx context.Context) error {
+		if draining.Load() {
+			return errors.New("shutting down")
+		}
+		return db.Ping(ctx)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler: server.New(svc, server.Options{Log: log, Health: db.Ping, TrustProxy: cfg.TrustProxy,
+		Handler: server.New(svc, server.Options{Log: log, Health: db.Ping, Ready: ready, Pools: db.Pools(), TrustProxy: cfg.TrustProxy,
 			SubscriptionsPerConnection: cfg.SubscriptionsPerConnection, SubscriptionsPerClient: cfg.SubscriptionsPerClient,
 			IdleTimeout: cfg.SubscriptionIdle}),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -146,6 +155,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	draining.Store(true)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var errs []error
