@@ -268,4 +268,6 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 }
 
 // Pools returns the database's connection pools by name ("read", "write"), for metrics.
-func (db *DB) Pools() map[string]*sql.DB { return map[string]*sql.DB{"read": db.read, "write": db.write} }
+func (db *DB) Pools() map[string]*sql.DB {
+	return map[string]*sql.DB{"read": db.read, "write": db.write}
+}
