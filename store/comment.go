@@ -16,11 +16,16 @@ const commentColumns = "id, article_id, parent_id, author_id, body, body_html, s
 const listed = "status IN ('published', 'removed', 'deleted')"
 
 func scanComment(row interface{ Scan(...any) error }) (*thread.Comment, error) {
+	return scanCommentWith(row)
+}
+
+// scanCommentWith scans a comment's columns followed by extra ones.
+func scanCommentWith(row interface{ Scan(...any) error }, extra ...any) (*thread.Comment, error) {
 	var c thread.Comment
 	var parent, author, edited, moderated sql.NullInt64
 	var created int64
-	err := row.Scan(&c.ID, &c.ArticleID, &parent, &author, &c.Body, &c.BodyHTML, &c.Status, &c.Depth,
-		&c.LikeCount, &c.ReplyCount, &created, &edited, &c.Rule, &c.Note, &moderated, &c.ReportCount, &c.AppealOpen)
+	err := row.Scan(append([]any{&c.ID, &c.ArticleID, &parent, &author, &c.Body, &c.BodyHTML, &c.Status, &c.Depth,
+		&c.LikeCount, &c.ReplyCount, &created, &edited, &c.Rule, &c.Note, &moderated, &c.ReportCount, &c.AppealOpen}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

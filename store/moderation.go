@@ -218,12 +218,17 @@ func (db *DB) ModerationQueue(ctx context.Context, siteID, articleID int64, req 
 const actionColumns = "id, site_id, article_id, comment_id, reader_id, appeal_id, action, by_role, moderator, rule, note, decision, until, created_at"
 
 func scanAction(row interface{ Scan(...any) error }) (*thread.ModerationAction, error) {
+	return scanActionWith(row)
+}
+
+// scanActionWith scans an action's columns followed by extra ones.
+func scanActionWith(row interface{ Scan(...any) error }, extra ...any) (*thread.ModerationAction, error) {
 	var a thread.ModerationAction
 	var article, comment, reader, appeal, until sql.NullInt64
 	var role string
 	var created int64
-	err := row.Scan(&a.ID, &a.SiteID, &article, &comment, &reader, &appeal, &a.Kind, &role, &a.Moderator, &a.Rule, &a.Note,
-		&a.Decision, &until, &created)
+	err := row.Scan(append([]any{&a.ID, &a.SiteID, &article, &comment, &reader, &appeal, &a.Kind, &role, &a.Moderator, &a.Rule, &a.Note,
+		&a.Decision, &until, &created}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

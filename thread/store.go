@@ -45,6 +45,13 @@ type Store interface {
 	// Like and Unlike are idempotent and return the comment with its like count after the change.
 	Like(ctx context.Context, commentID, readerID int64) (*Comment, error)
 	Unlike(ctx context.Context, commentID, readerID int64) (*Comment, error)
+	// ImportBatch writes imported threads and posts in one transaction, skipping those imported before.
+	ImportBatch(ctx context.Context, siteID int64, source string, threads []ImportThread, posts []ImportPost) (ImportStats, error)
+	// ImportModeration writes imported moderation actions and appeals, skipping those imported before; it
+	// returns how many it wrote.
+	ImportModeration(ctx context.Context, siteID int64, source string, actions []ImportAction, appeals []ImportAppeal) (int, error)
+	// ExportSite walks a site's content in ExportVisitor's order, from one consistent snapshot.
+	ExportSite(ctx context.Context, siteID int64, articleKey string, v ExportVisitor) error
 	// ImportArticle creates an article with its comments in one transaction, unless the site already has an
 	// article with that key, in which case it changes nothing and returns false.
 	ImportArticle(ctx context.Context, a *Article, comments []ImportedComment) (bool, error)

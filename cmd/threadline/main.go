@@ -4,6 +4,8 @@
 //	threadline migrate [--db threadline.db]                       create or upgrade the database, then exit
 //	threadline site create|list|update|rotate-secret|add-moderator   manage sites
 //	threadline backup  [--db threadline.db] FILE                  copy the live database consistently
+//	threadline import  --site SLUG --format disqus|wxr|threadline FILE   bring comments in
+//	threadline export  --site SLUG [--article KEY] > FILE        write a site's discussions as JSON
 //
 // Every flag can also be set by an environment variable: --addr is THREADLINE_ADDR, --db is THREADLINE_DB,
 // and so on. Flags win over the environment.
@@ -26,6 +28,8 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"migrate": runMigrate,
 	"site":    runSite,
 	"backup":  runBackup,
+	"import":  runImport,
+	"export":  runExport,
 }
 
 func main() {
@@ -65,6 +69,8 @@ Usage:
   threadline migrate [flags]   create or upgrade the database, then exit
   threadline site COMMAND      manage sites: create, list, update, rotate-secret, add-moderator
   threadline backup FILE       copy the live database, consistently, while the server serves
+  threadline import FILE       bring comments in: --site SLUG --format disqus|wxr|threadline [--dry-run]
+  threadline export            write a site's discussions as JSON: --site SLUG [--article KEY]
 
 Run "threadline COMMAND --help" for a command's flags.
 `

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// ImportBatch writes imported threads and posts in one transaction. Each thread, comment and author is
+// recorded under its identifier in the source, so that importing the same file again skips what is there
+// and a reply finds a parent written by an earlier batch.
+func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, threads []thread.ImportThread, posts []thread.ImportPost) (thread.ImportStats, error) {
+	var st thread.ImportStats
+	err := db.inTx(ctx, func(tx queryer) error {
+		st = thread.ImportStats{}
+		m := sourceMap{tx: tx, ctx: ctx, site: siteID, source: source}
+		for _, t := range threads {
+			if _, ok, err := m.find("thread", t.SourceID); err != nil || ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			id, created, err := articleForKey(ctx, tx, siteID, t)
+			if err != nil {
+				return err
+			}
+			if created {
+				st.Threads++
+			}
+			if err := m.record("thread", t.SourceID, id); err != nil {
+				return err
+			}
+		}
+		for _, p := range posts {
+			if _, ok, err := m.find("comment", p.SourceID); err != nil || ok {
+				if ok {
+					st.Existing++
+				}
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			article, ok, err := m.find("thread", p.ThreadID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return thread.Errorf(thread.CodeInvalid, "comment %q names a thread the import has not seen", p.SourceID)
+			}
+			c := &thread.Comment{ArticleID: article, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt}
+			if p.ParentID != "" {
+				parent, ok, err := m.find("comment", p.ParentID)
+				if err != nil {
+					return err
+				}
+				var parentArticle int64
+				if ok {
+					if err := tx.QueryRowContext(ctx, "SELECT article_id FROM comments WHERE id = ?", parent).Scan(&parentArticle); err != nil && !errors.Is(err, sql.ErrNoRows) {
+						return err
+					}
+				}
+				if ok && parentArticle == article {
+					c.ParentID = parent
+				} else {
+					st.OrphanReplies++
+				}
+			}
+			if p.Author != "" {
+				if c.AuthorID, err = m.author(p.Author, p.CreatedAt); err != nil {
+					return err
+				}
+			}
+			if err := insertComment(ctx, tx, c); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE comments SET like_count = ?, rule = ?, note = ?, edited_at = ?, moderated_at = ? WHERE id = ?`,
+				p.Likes, p.Rule, p.Note, msOrNil(p.EditedAt), msOrNil(p.ModeratedAt), c.ID)
+			if err != nil {
+				return err
+			}
+			if err := m.record("comment", p.SourceID, c.ID); err != nil {
+				return err
+			}
+			st.Comments++
+		}
+		return nil
+	})
+	return st, err
+}
+
+// sourceMap reads and records what an import brought in, inside its transaction.
+type sourceMap struct {
+	tx     queryer
+	ctx    context.Context
+	site   int64
+	source string
+}
+
+func (m sourceMap) find(kind, sourceID string) (int64, bool, error) {
+	var id int64
+	err := m.tx.QueryRowContext(m.ctx, "SELECT target_id FROM import_sources WHERE site_id = ? AND source = ? AND kind = ? AND source_id = ?",
+		m.site, m.source, kind, sourceID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+func (m sourceMap) record(kind, sourceID string, id int64) error {
+	_, err := m.tx.ExecContext(m.ctx, "INSERT INTO import_sources (site_id, source, kind, source_id, target_id) VALUES (?, ?, ?, ?, ?)",
+		m.site, m.source, kind, sourceID, id)
+	return err
+}
+
+// author returns the reader an imported author's name maps to, making one (with no token: it cannot sign in)
+// the first time.
+func (m sourceMap) author(name string, at time.Time) (int64, error) {
+	id, ok, err := m.find("author", name)
+	if err != nil || ok {
+		return id, err
+	}
+	id, err = insertReader(m.ctx, m.tx, &thread.Reader{SiteID: m.site, DisplayName: name, CreatedAt: at}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return id, m.record("author", name, id)
+}
+
+// articleForKey returns the site's article with the thread's key, creating it if there is none.
+func articleForKey(ctx context.Context, tx queryer, siteID int64, t thread.ImportThread) (int64, bool, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM articles WHERE site_id = ? AND key = ?", siteID, t.Key).Scan(&id)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return id, false, err
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO articles (site_id, key, url, title, standfirst, body, locked, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		siteID, t.Key, t.URL, t.Title, t.Standfirst, t.Body, t.Locked, t.CreatedAt.UnixMilli())
+	if err != nil {
+		return 0, false, err
+	}
+	id, err = res.LastInsertId()
+	return id, true, err
+}

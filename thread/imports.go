@@ -1,0 +1,182 @@
+package thread
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/threadline/threadline/markdown"
+)
+
+// ImportThread is an article as an import source describes it.
+type ImportThread struct {
+	SourceID  string // the source's identifier, unique in the file
+	Key       string // the article's key on the site
+	Title     string
+	URL       string
+	CreatedAt time.Time
+	// Standfirst, Body and Locked come from Threadline's own export only.
+	Standfirst, Body string
+	Locked           bool
+}
+
+// ImportPost is a comment as an import source describes it.
+type ImportPost struct {
+	SourceID string
+	ThreadID string // the SourceID of its thread
+	ParentID string // the SourceID of the comment it answers; "" for a top-level one
+	Author   string // "" for anonymous
+	Body     string // Markdown
+	BodyHTML string // set by Import
+	Status   Status // published, or removed with Rule
+	Rule     string
+	Note     string
+	Likes    int
+	// CreatedAt, EditedAt and ModeratedAt are kept as the source says (EditedAt and ModeratedAt may be zero).
+	CreatedAt, EditedAt, ModeratedAt time.Time
+}
+
+// ImportStats counts what an import batch did.
+type ImportStats struct {
+	Threads, Comments int // created
+	Existing          int // comments imported before, left as they were
+	OrphanReplies     int // replies whose parent the import does not have, imported as top-level comments
+}
+
+// Add adds o to st.
+func (st *ImportStats) Add(o ImportStats) {
+	st.Threads += o.Threads
+	st.Comments += o.Comments
+	st.Existing += o.Existing
+	st.OrphanReplies += o.OrphanReplies
+}
+
+// CheckImportPost validates a post and renders its body, or says why it cannot be imported.
+func CheckImportPost(p *ImportPost) error {
+	if p.Body == "" && (p.Status == StatusDeleted || p.Status == StatusRemoved) {
+		// A placeholder: deleted by its author, or removed and then emptied when its author left.
+		p.BodyHTML = ""
+	} else {
+		body, err := ValidateBody(p.Body)
+		if err != nil {
+			return err
+		}
+		p.Body, p.BodyHTML = body, markdown.Render(body)
+	}
+	if p.Author != "" {
+		name, err := ValidateDisplayName(p.Author)
+		if err != nil {
+			return err
+		}
+		p.Author = name
+	}
+	switch {
+	case p.SourceID == "" || len(p.SourceID) > 200:
+		return Errorf(CodeInvalid, "a comment needs an identifier of 1 to 200 bytes")
+	case p.ThreadID == "":
+		return Errorf(CodeInvalid, "the comment names no thread")
+	case p.CreatedAt.IsZero():
+		return Errorf(CodeInvalid, "the comment has no time")
+	case p.Status == "":
+		p.Status = StatusPublished
+	case p.Status != StatusPublished && p.Status != StatusRemoved && p.Status != StatusPending && p.Status != StatusDeleted:
+		return Errorf(CodeInvalid, "a comment's status is published, pending, removed or deleted")
+	}
+	if p.Likes < 0 {
+		p.Likes = 0
+	}
+	p.CreatedAt = p.CreatedAt.UTC().Truncate(time.Millisecond)
+	return nil
+}
+
+// CheckImportThread validates a thread, defaulting its title to its key.
+func CheckImportThread(t *ImportThread) error {
+	t.Key = strings.TrimSpace(t.Key)
+	if t.Key == "" || utf8.RuneCountInString(t.Key) > MaxArticleKeyChars {
+		return Errorf(CodeInvalid, "a thread's key is 1 to %d characters", MaxArticleKeyChars)
+	}
+	if t.SourceID == "" {
+		t.SourceID = t.Key
+	}
+	t.Title = strings.Join(strings.Fields(t.Title), " ")
+	if t.Title == "" {
+		t.Title = t.Key
+	}
+	if utf8.RuneCountInString(t.Title) > MaxArticleTitleChars {
+		t.Title = string([]rune(t.Title)[:MaxArticleTitleChars-1]) + "…"
+	}
+	if len(t.URL) > MaxArticleURLBytes {
+		t.URL = ""
+	}
+	t.CreatedAt = t.CreatedAt.UTC().Truncate(time.Millisecond)
+	return nil
+}
+
+// Import writes a batch of checked threads and posts from source (the format's name) into a site, in one
+// transaction: threads and comments imported before are left as they are.
+func (s *Service) Import(ctx context.Context, siteSlug, source string, threads []ImportThread, posts []ImportPost) (ImportStats, error) {
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if err != nil {
+		return ImportStats{}, err
+	}
+	now := s.now()
+	for i := range threads {
+		if threads[i].CreatedAt.IsZero() {
+			threads[i].CreatedAt = now
+		}
+	}
+	st, err := s.store.ImportBatch(ctx, site.ID, source, threads, posts)
+	if err == nil && (st.Threads > 0 || st.Comments > 0) {
+		s.changed(0)
+	}
+	return st, err
+}
+
+// ImportAction is a moderation action from Threadline's own export, naming its comment by the export's ID.
+type ImportAction struct {
+	SourceID   string
+	ArticleKey string // "" for an action on no article (a suspension)
+	CommentID  string // the export's ID of its comment, "" for none
+	Kind       ActionKind
+	BySystem   bool
+	Rule, Note string
+	Decision   Decision
+	Until, At  time.Time
+}
+
+// ImportAppeal is an appeal from Threadline's own export.
+type ImportAppeal struct {
+	SourceID  string
+	CommentID string
+	Text      string
+	At        time.Time
+}
+
+// ImportModeration writes moderation actions and appeals of comments imported before, skipping those
+// imported before.
+func (s *Service) ImportModeration(ctx context.Context, siteSlug, source string, actions []ImportAction, appeals []ImportAppeal) (int, error) {
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if err != nil {
+		return 0, err
+	}
+	return s.store.ImportModeration(ctx, site.ID, source, actions, appeals)
+}
+
+// ExportVisitor receives a site's content in a stable order: articles by creation (each followed by its
+// comments, oldest first, with their authors' names), then the moderation log, oldest first, then appeals.
+type ExportVisitor struct {
+	Article func(a *Article) error
+	Comment func(c *Comment, author string) error
+	Action  func(a *ModerationAction, articleKey string) error
+	Appeal  func(a *Appeal) error
+}
+
+// Export walks a site's content (one article's, when articleKey is set) for v.
+func (s *Service) Export(ctx context.Context, siteSlug, articleKey string, v ExportVisitor) (*Site, error) {
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if err != nil {
+		return nil, err
+	}
+	return site, s.store.ExportSite(ctx, site.ID, articleKey, v)
+}
