@@ -80,6 +80,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeLogCursor$$' -fuzztime $(FUZZTIME) ./graph
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEventCursor$$' -fuzztime $(FUZZTIME) ./graph
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifySSO$$' -fuzztime $(FUZZTIME) ./thread
+	$(GO) test -run '^$$' -fuzz '^FuzzDisqus$$' -fuzztime $(FUZZTIME) ./importer
+	$(GO) test -run '^$$' -fuzz '^FuzzWXR$$' -fuzztime $(FUZZTIME) ./importer
+	$(GO) test -run '^$$' -fuzz '^FuzzThreadline$$' -fuzztime $(FUZZTIME) ./importer
 
 clean:
 	rm -rf bin $(WASM) $(WASM).br $(WASM).gz
