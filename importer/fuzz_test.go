@@ -67,4 +67,3 @@ func FuzzThreadline(f *testing.F) {
 "moderation": [{"action": "remove", "article": "k", "comment": "c2", "by": "moderator", "rule": "Spam", "at": "2026-11-01T12:01:30Z"}]}`))
 	fuzzFormat(f, func(b []byte, s sink) error { return readThreadline(bytes.NewReader(b), s) })
 }
-
