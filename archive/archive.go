@@ -27,13 +27,13 @@ const (
 
 // Site is a site's settings.
 type Site struct {
-	Slug              string    `json:"slug"`
-	Name              string    `json:"name"`
-	Origins           []string  `json:"origins"`
-	Premoderation     bool      `json:"premoderation"`
-	EditWindowSeconds int       `json:"editWindowSeconds"`
-	Rules             []string  `json:"rules"`
-	ReportThreshold   int       `json:"reportThreshold"`
+	Slug              string   `json:"slug"`
+	Name              string   `json:"name"`
+	Origins           []string `json:"origins"`
+	Premoderation     bool     `json:"premoderation"`
+	EditWindowSeconds int      `json:"editWindowSeconds"`
+	Rules             []string `json:"rules"`
+	ReportThreshold   int      `json:"reportThreshold"`
 }
 
 // Article is an article; in a file its comments follow its other fields.

@@ -16,9 +16,9 @@ type writer struct {
 	out     *bufio.Writer
 	err     error
 	section string // the array being written: "articles", "appeals" or "moderation"
-	first   bool    // the next item is its array's first
-	inner   bool    // an article's comments array is open
-	firstC  bool    // the next comment is its article's first
+	first   bool   // the next item is its array's first
+	inner   bool   // an article's comments array is open
+	firstC  bool   // the next comment is its article's first
 	ids     map[int64]string
 	used    map[string]bool
 	article string // the key of the article being written
