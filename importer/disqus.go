@@ -81,7 +81,7 @@ func readDisqus(r io.Reader, s sink) error {
 				s.skip("post "+p.DsqID, fmt.Sprintf("its time %q is not a time", p.CreatedAt))
 				continue
 			}
-			post := thread.ImportPost{SourceID: p.DsqID, ThreadID: p.Thread.ID, Body: markdownOf(p.Message), CreatedAt: created}
+			post := thread.ImportPost{SourceID: p.DsqID, ThreadID: p.Thread.ID, Body: p.Message, CreatedAt: created}
 			if p.Parent != nil {
 				post.ParentID = p.Parent.ID
 			}

@@ -7,8 +7,11 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/threadline/threadline/archive"
@@ -76,11 +79,17 @@ func Import(ctx context.Context, svc *thread.Service, format string, r io.Reader
 	}
 	counted := &countingReader{r: r}
 	im := &importer{ctx: ctx, svc: svc, format: format, opts: opts, in: counted, seen: map[string]bool{},
-		summary: &Summary{DryRun: opts.DryRun}}
-	if err := read(counted, im); err != nil {
-		return im.summary, err
+		summary: &Summary{DryRun: opts.DryRun}, html: format != "threadline", batches: make(chan batch, 1), written: make(chan error, 1)}
+	go im.write()
+	err := read(counted, im)
+	if err == nil {
+		err = im.flush()
 	}
-	if err := im.flush(); err != nil {
+	close(im.batches)
+	if werr := <-im.written; err == nil {
+		err = werr
+	}
+	if err != nil {
 		return im.summary, err
 	}
 	if len(im.appeals)+len(im.actions) > 0 && !opts.DryRun {
@@ -100,8 +109,14 @@ var readers = map[string]func(io.Reader, sink) error{
 	"threadline": readThreadline,
 }
 
-// importer batches what the format reader reads and writes it.
+// importer batches what the format reader reads and writes it. Reading, converting bodies and writing
+// overlap: each full batch has its bodies converted on every core, then goes to a writer goroutine while the
+// next batch is read.
 type importer struct {
+	html    bool // the format's bodies are HTML, to convert to Markdown
+	batches chan batch
+	written chan error // the writer's end: nil, or why it stopped
+	mu      sync.Mutex // guards summary against the writer goroutine
 	ctx     context.Context
 	svc     *thread.Service
 	format  string
@@ -146,13 +161,11 @@ func (im *importer) thread(t thread.ImportThread) {
 }
 
 func (im *importer) post(p thread.ImportPost) error {
+	im.mu.Lock()
 	im.summary.Read++
+	im.mu.Unlock()
 	if !im.seen[p.ThreadID] {
 		im.skip("comment "+p.SourceID, "its thread is not in the file, or came after it")
-		return nil
-	}
-	if err := thread.CheckImportPost(&p); err != nil {
-		im.skip("comment "+p.SourceID, thread.ErrorMessage(err))
 		return nil
 	}
 	im.posts = append(im.posts, p)
@@ -163,33 +176,89 @@ func (im *importer) post(p thread.ImportPost) error {
 }
 
 func (im *importer) skip(item, why string) {
+	im.mu.Lock()
+	defer im.mu.Unlock()
 	im.summary.Skips++
 	if len(im.summary.Skipped) < MaxSkipsListed {
 		im.summary.Skipped = append(im.summary.Skipped, Skip{Item: item, Why: why})
 	}
 }
 
-// flush writes the batch read so far.
+// batch is what one transaction writes.
+type batch struct {
+	threads []thread.ImportThread
+	posts   []thread.ImportPost
+	read    int64 // bytes read when it was full
+}
+
+// flush converts and checks the batch read so far, on every core, and hands it to the writer.
 func (im *importer) flush() error {
 	if len(im.threads) == 0 && len(im.posts) == 0 {
 		return nil
 	}
-	if im.opts.DryRun {
-		im.summary.Threads += len(im.threads)
-		im.summary.Comments += len(im.posts)
-	} else {
-		st, err := im.svc.Import(im.ctx, im.opts.Site, im.format, im.threads, im.posts)
-		if err != nil {
-			return err
+	posts := im.posts
+	failed := make([]error, len(posts))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(posts); i += workers {
+				if im.html {
+					posts[i].Body = markdownOf(posts[i].Body)
+				}
+				failed[i] = thread.CheckImportPost(&posts[i])
+			}
+		}()
+	}
+	wg.Wait()
+	kept := posts[:0]
+	for i, p := range posts {
+		if failed[i] != nil {
+			im.skip("comment "+p.SourceID, thread.ErrorMessage(failed[i]))
+			continue
 		}
-		im.summary.Add(st)
+		kept = append(kept, p)
 	}
-	im.threads, im.posts = im.threads[:0], im.posts[:0]
-	if im.opts.Progress != nil {
-		im.opts.Progress(im.in.n, im.summary)
+	select {
+	case im.batches <- batch{threads: im.threads, posts: kept, read: im.in.n}:
+	case err := <-im.written: // the writer stopped: stop reading
+		im.written <- err
+		return err
 	}
+	im.threads, im.posts = nil, nil
 	return nil
 }
+
+// write writes the batches in order, until they end or one fails.
+func (im *importer) write() {
+	var err error
+	for b := range im.batches {
+		if err != nil {
+			continue // drain: the reader learns of the failure at its next batch
+		}
+		var st thread.ImportStats
+		if im.opts.DryRun {
+			st = thread.ImportStats{Threads: len(b.threads), Comments: len(b.posts)}
+		} else if st, err = im.svc.Import(im.ctx, im.opts.Site, im.format, b.threads, b.posts); err != nil {
+			im.written <- err
+			err = errWriterStopped
+			continue
+		}
+		im.mu.Lock()
+		im.summary.Add(st)
+		if im.opts.Progress != nil {
+			im.opts.Progress(b.read, im.summary)
+		}
+		im.mu.Unlock()
+	}
+	if err == nil {
+		im.written <- nil
+	}
+}
+
+var errWriterStopped = errors.New("the writer stopped")
 
 // countingReader counts the bytes read, for progress.
 type countingReader struct {

@@ -116,7 +116,7 @@ func wxrPost(c wxrComment, postID string, s sink) error {
 		return nil
 	}
 	p := thread.ImportPost{SourceID: strings.TrimSpace(c.ID), ThreadID: postID, Author: strings.TrimSpace(c.Author),
-		Body: markdownOf(c.Content), CreatedAt: created}
+		Body: c.Content, CreatedAt: created}
 	if parent := strings.TrimSpace(c.Parent); parent != "" && parent != "0" {
 		p.ParentID = parent
 	}

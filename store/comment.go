@@ -137,8 +137,11 @@ func insertComment(ctx context.Context, tx queryer, c *thread.Comment) error {
 	if c.AuthorID != 0 {
 		author = c.AuthorID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO comments (article_id, parent_id, author_id, body, body_html, status, depth, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.ArticleID, parent, author, c.Body, c.BodyHTML, c.Status, c.Depth, c.CreatedAt.UnixMilli())
+	// Imports bring likes and moderators' decisions along; a new comment has none.
+	res, err := tx.ExecContext(ctx, `INSERT INTO comments (article_id, parent_id, author_id, body, body_html, status, depth, created_at,
+		like_count, rule, note, edited_at, moderated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ArticleID, parent, author, c.Body, c.BodyHTML, c.Status, c.Depth, c.CreatedAt.UnixMilli(),
+		c.LikeCount, c.Rule, c.Note, msOrNil(c.EditedAt), msOrNil(c.ModeratedAt))
 	if err != nil {
 		return err
 	}

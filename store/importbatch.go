@@ -16,7 +16,7 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 	var st thread.ImportStats
 	err := db.inTx(ctx, func(tx queryer) error {
 		st = thread.ImportStats{}
-		m := sourceMap{tx: tx, ctx: ctx, site: siteID, source: source}
+		m := sourceMap{tx: tx, ctx: ctx, site: siteID, source: source, cache: map[string]int64{}}
 		for _, t := range threads {
 			if _, ok, err := m.find("thread", t.SourceID); err != nil || ok {
 				if err != nil {
@@ -45,26 +45,23 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 				}
 				continue
 			}
-			article, ok, err := m.find("thread", p.ThreadID)
+			article, ok, err := m.cached("thread", p.ThreadID)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				return thread.Errorf(thread.CodeInvalid, "comment %q names a thread the import has not seen", p.SourceID)
 			}
-			c := &thread.Comment{ArticleID: article, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt}
+			c := &thread.Comment{ArticleID: article, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt,
+				LikeCount: p.Likes, Rule: p.Rule, Note: p.Note, EditedAt: p.EditedAt, ModeratedAt: p.ModeratedAt}
 			if p.ParentID != "" {
-				parent, ok, err := m.find("comment", p.ParentID)
-				if err != nil {
+				var parent, parentArticle int64
+				err := tx.QueryRowContext(ctx, `SELECT c.id, c.article_id FROM import_sources AS s JOIN comments AS c ON c.id = s.target_id
+					WHERE s.site_id = ? AND s.source = ? AND s.kind = 'comment' AND s.source_id = ?`, siteID, source, p.ParentID).Scan(&parent, &parentArticle)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
 					return err
 				}
-				var parentArticle int64
-				if ok {
-					if err := tx.QueryRowContext(ctx, "SELECT article_id FROM comments WHERE id = ?", parent).Scan(&parentArticle); err != nil && !errors.Is(err, sql.ErrNoRows) {
-						return err
-					}
-				}
-				if ok && parentArticle == article {
+				if err == nil && parentArticle == article {
 					c.ParentID = parent
 				} else {
 					st.OrphanReplies++
@@ -76,11 +73,6 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 				}
 			}
 			if err := insertComment(ctx, tx, c); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE comments SET like_count = ?, rule = ?, note = ?, edited_at = ?, moderated_at = ? WHERE id = ?`,
-				p.Likes, p.Rule, p.Note, msOrNil(p.EditedAt), msOrNil(p.ModeratedAt), c.ID)
-			if err != nil {
 				return err
 			}
 			if err := m.record("comment", p.SourceID, c.ID); err != nil {
@@ -99,6 +91,19 @@ type sourceMap struct {
 	ctx    context.Context
 	site   int64
 	source string
+	cache  map[string]int64 // threads and authors found in this transaction, by kind and source ID
+}
+
+// cached is find for kinds a batch asks for again and again (threads, authors).
+func (m sourceMap) cached(kind, sourceID string) (int64, bool, error) {
+	if id, ok := m.cache[kind+"\x00"+sourceID]; ok {
+		return id, true, nil
+	}
+	id, ok, err := m.find(kind, sourceID)
+	if ok && m.cache != nil {
+		m.cache[kind+"\x00"+sourceID] = id
+	}
+	return id, ok, err
 }
 
 func (m sourceMap) find(kind, sourceID string) (int64, bool, error) {
@@ -120,13 +125,16 @@ func (m sourceMap) record(kind, sourceID string, id int64) error {
 // author returns the reader an imported author's name maps to, making one (with no token: it cannot sign in)
 // the first time.
 func (m sourceMap) author(name string, at time.Time) (int64, error) {
-	id, ok, err := m.find("author", name)
+	id, ok, err := m.cached("author", name)
 	if err != nil || ok {
 		return id, err
 	}
 	id, err = insertReader(m.ctx, m.tx, &thread.Reader{SiteID: m.site, DisplayName: name, CreatedAt: at}, nil)
 	if err != nil {
 		return 0, err
+	}
+	if m.cache != nil {
+		m.cache["author\x00"+name] = id
 	}
 	return id, m.record("author", name, id)
 }
