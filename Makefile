@@ -10,7 +10,7 @@ AXE     := tools/axe
 WSCLIENT := tools/graphql-ws-client
 FUZZTIME ?= 20s
 
-.PHONY: run build wasm test lint generate bench loadtest fanout widgetperf fuzz clean
+.PHONY: run build wasm test lint generate bench loadtest fanout importbench widgetperf fuzz clean
 
 ## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
 run: build
@@ -66,6 +66,10 @@ loadtest: build
 ## fanout: N live subscribers of one article (1,000 and 10,000), one new comment: time until the last has it
 fanout: build
 	$(GO) run ./tools/fanout -bin $(BIN)
+
+## importbench: threadline import of generated Disqus exports of 10,000 and 1,000,000 comments
+importbench: build
+	$(GO) run ./tools/importbench -bin $(BIN)
 
 ## widgetperf: the thread page in headless Chromium, cold and warm: time to the first comment and to interactive
 widgetperf: build

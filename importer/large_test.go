@@ -1,9 +1,7 @@
 package importer_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -14,35 +12,8 @@ import (
 	"time"
 
 	"github.com/threadline/threadline/importer"
+	"github.com/threadline/threadline/internal/threadgen"
 )
-
-// writeDisqus writes a Disqus export of threads threads and about size bytes of posts, each a reply to the one
-// before it in its thread every third time, as a stream.
-func writeDisqus(w io.Writer, threads int, size int64) (posts int, err error) {
-	out := bufio.NewWriter(w)
-	fmt.Fprint(out, `<?xml version="1.0" encoding="utf-8"?>`+"\n"+`<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">`+"\n")
-	for i := range threads {
-		fmt.Fprintf(out, `<thread dsq:id="t%d"><id>article-%d</id><link>https://blog.example/%d</link><title>Article %d</title><createdAt>2020-01-01T00:00:00Z</createdAt></thread>`+"\n", i, i, i, i)
-	}
-	body := "<p>" + strings.Repeat("A sentence of a long comment, with <b>some</b> markup. ", 36) + "</p>"
-	var written int64
-	for ; written < size; posts++ {
-		parent := ""
-		if posts%3 == 2 {
-			parent = fmt.Sprintf(`<parent dsq:id="p%d"/>`, posts-1)
-		}
-		n, err := fmt.Fprintf(out, `<post dsq:id="p%d"><message><![CDATA[%s]]></message><createdAt>2020-01-01T%02d:%02d:%02dZ</createdAt>`+
-			`<isDeleted>false</isDeleted><isSpam>false</isSpam><author><email>a%d@mail.example</email><name>Reader %d</name></author>`+
-			`<ipAddress>192.0.2.1</ipAddress><thread dsq:id="t%d"/>%s</post>`+"\n",
-			posts, body, posts/3600%24, posts/60%60, posts%60, posts%1000, posts%1000, posts%threads, parent)
-		if err != nil {
-			return posts, err
-		}
-		written += int64(n)
-	}
-	fmt.Fprint(out, "</disqus>\n")
-	return posts, out.Flush()
-}
 
 // TestImportKeepsMemoryFlat imports a generated 200 MB Disqus file, streamed, and samples the heap meanwhile:
 // its peak stays a small fraction of the file's size.
@@ -58,10 +29,12 @@ func TestImportKeepsMemoryFlat(t *testing.T) {
 	}
 	r, w := io.Pipe()
 	generated := make(chan int, 1)
+	body := "<p>" + strings.Repeat("A sentence of a long comment, with <b>some</b> markup. ", 36) + "</p>"
+	comments := int(size / 2300) // each post is about 2.3 KB
 	go func() {
-		n, err := writeDisqus(w, 50, size)
+		_, err := threadgen.WriteDisqus(w, 50, comments, body)
 		w.CloseWithError(err)
-		generated <- n
+		generated <- comments
 	}()
 
 	var peak atomic.Uint64

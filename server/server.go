@@ -91,6 +91,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	mux.HandleFunc("GET /healthz", health(opts.Health))
 	mux.HandleFunc("GET /readyz", health(opts.Ready))
 	mux.Handle("GET /metrics", m.handler())
+	mux.Handle("GET /export", cors(clientAddress(opts.TrustProxy, authenticate(svc, exportHandler(svc)))))
 
 	return requestID(logRequests(opts.Log, m, recoverPanics(opts.Log, securityHeaders(mux))))
 }

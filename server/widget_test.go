@@ -291,3 +291,31 @@ func TestArticlesByKeys(t *testing.T) {
 	}
 	expectError(t, s.do(t, "", `query($k: [String!]!) { articles(site: "demo", keys: $k) { key } }`, map[string]any{"k": keys}), "BAD_USER_INPUT")
 }
+
+// TestExportForModerators: a site's moderator downloads its discussions through the API; nobody else may.
+func TestExportForModerators(t *testing.T) {
+	fx := newModFixture(t, thread.SiteSettings{})
+	author, _ := fx.user(t, "Ada", false)
+	fx.addComment(t, author, fx.article, "", "Exported")
+	for _, tc := range []struct {
+		name, token string
+		status      int
+	}{
+		{"moderator key", fx.key, http.StatusOK},
+		{"another site's key", fx.otherKey, http.StatusForbidden},
+		{"reader", author, http.StatusForbidden},
+		{"no token", "", http.StatusUnauthorized},
+	} {
+		header := map[string]string{}
+		if tc.token != "" {
+			header["Authorization"] = "Bearer " + tc.token
+		}
+		r := fx.raw(t, http.MethodGet, "/export?site=blog", header, nil)
+		if r.status != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, r.status, tc.status)
+		}
+		if tc.status == http.StatusOK && (!strings.HasPrefix(string(r.body), `{"format": "threadline"`) || !strings.Contains(string(r.body), `"body":"Exported"`)) {
+			t.Errorf("the export: %.300s", r.body)
+		}
+	}
+}

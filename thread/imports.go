@@ -180,3 +180,13 @@ func (s *Service) Export(ctx context.Context, siteSlug, articleKey string, v Exp
 	}
 	return site, s.store.ExportSite(ctx, site.ID, articleKey, v)
 }
+
+// MayExport answers nil when the request may export a site's discussions: its moderators may.
+func (s *Service) MayExport(ctx context.Context, siteSlug string) error {
+	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	if err != nil {
+		return err
+	}
+	_, err = s.authorize(ctx, ActModerate, site.ID, nil)
+	return err
+}

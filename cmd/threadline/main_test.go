@@ -604,3 +604,43 @@ func TestBackupCommand(t *testing.T) {
 		t.Error("a backup without a file name succeeded")
 	}
 }
+
+// TestImportAndExportCommands imports a Disqus file into a site made with `site create`, dry run first, then
+// exports it.
+func TestImportAndExportCommands(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "t.db")
+	if err := run(ctx, []string{"site", "create", "--db", db, "--slug", "gazette", "--name", "Gazette"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join("..", "..", "importer", "testdata", "disqus.xml")
+	var out, progress strings.Builder
+	if err := run(ctx, []string{"import", "--db", db, "--site", "gazette", "--format", "disqus", "--dry-run", file}, &out, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "would import (dry run: nothing written) 2 articles and 6 comments") {
+		t.Errorf("dry run said:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"import", "--db", db, "--site", "gazette", "--format", "disqus", file}, &out, &progress); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"imported 2 articles and 6 comments", "skipped 3 items:", "comment 1007: its thread is not in the file"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("import said:\n%s\nwant %q", out.String(), want)
+		}
+	}
+	if !strings.Contains(progress.String(), "comments read") {
+		t.Errorf("no progress lines on a non-terminal: %q", progress.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"export", "--db", db, "--site", "gazette", "--article", "social-credit"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), `{"format": "threadline"`) || !strings.Contains(out.String(), "Lianne Abrahams") || strings.Contains(out.String(), "Orphan") {
+		t.Errorf("export of one article:\n%.500s", out.String())
+	}
+	if err := run(ctx, []string{"import", "--db", db, "--site", "gazette", "--format", "wxr", file}, io.Discard, io.Discard); err == nil {
+		t.Error("a Disqus file imported as WXR")
+	}
+}
