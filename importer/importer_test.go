@@ -108,6 +108,15 @@ func TestImportFormats(t *testing.T) {
 			{Key: "social-credit", Body: "Trashed.", Status: "removed", Rule: importer.RuleDeleted, Author: "Regretful"},
 			{Key: "social-credit", Body: "My parent is gone.", Status: "published", Author: "Orphan"},
 		}, []string{"lianne@mail.example", "203.0.113.45", "ivan@mail.example", "198.51.100.99", "spam@spam.example"}},
+		{"threadline", "threadline.json", 2, 7, 1, 1, []row{
+			{Key: "social-credit", Body: "It’s a spiritual war. **Do not** give them the power.", Status: "published", Author: "Lianne Abrahams"},
+			{Key: "social-credit", Status: "published", Author: "ИОСИФ Joseph", Depth: 1, Parent: 1},
+			{Key: "social-credit", Body: "An anonymous reply to the reply", Status: "published", Depth: 2, Parent: 1},
+			{Key: "social-credit", Body: "Buy cheap watches", Status: "removed", Rule: "Spam", Author: "Spammer"},
+			{Key: "social-credit", Status: "deleted"},
+			{Key: "social-credit", Body: "A reply to a deleted comment", Status: "published", Author: "Bo", Depth: 1, Parent: 1},
+			{Key: "social-credit", Body: "My parent was lost", Status: "published", Author: "Orphan"},
+		}, nil},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
 			db, svc := newSite(t)
