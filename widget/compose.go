@@ -389,8 +389,8 @@ func (v *ThreadView) remove(ctx app.Context, id string) {
 				v.setFailed(id, err.Error())
 				return
 			}
-			v.thread.CommentCount--
-			if c := find(v.thread.Comments.Items, id); c != nil {
+			if c := find(v.thread.Comments.Items, id); c != nil && !c.Deleted { // its live event may have come first
+				v.thread.CommentCount--
 				// A comment with replies stays as a placeholder; one without disappears from the page.
 				c.Deleted, c.BodyHTML, c.Author = true, "", ""
 				if out.DeleteComment.Comment == nil && (c.Replies == nil || len(c.Replies.Items) == 0) {

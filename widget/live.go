@@ -270,11 +270,8 @@ func (v *ThreadView) applyLive(ctx app.Context, e liveEvent) {
 		if !c.Deleted && !c.Removed && !c.Pending {
 			t.CommentCount--
 		}
-		if next == nil {
-			c.Gone = true
-		} else {
-			c.Deleted, c.BodyHTML, c.Author = true, "", ""
-		}
+		c.Deleted, c.BodyHTML, c.Author = true, "", ""
+		c.Gone = next == nil
 	}
 }
 
