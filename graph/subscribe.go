@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,27 +80,11 @@ func (l *subscriptions) initConnection(svc *thread.Service) transport.WebsocketI
 }
 
 func cutBearer(header string) (string, bool) {
-	const prefix = "bearer "
-	if len(header) <= len(prefix) || !equalFold(header[:len(prefix)], prefix) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return "", false
 	}
-	return header[len(prefix):], true
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return strings.TrimSpace(token), true
 }
 
 // acquire counts a new subscription against the limits, and returns the function that uncounts it.
