@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -60,16 +59,9 @@ var (
 // Bearer TOKEN`, as the HTTP header would carry it) and starts its idle timer.
 func (l *subscriptions) initConnection(svc *thread.Service) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		if auth := payload.Authorization(); auth != "" {
-			token, ok := cutBearer(auth)
-			if !ok {
-				return nil, nil, errors.New("the Authorization in connection_init must be `Bearer TOKEN`")
-			}
-			authenticated, err := svc.Authenticate(ctx, token)
-			if err != nil {
-				return nil, nil, errors.New(thread.ErrorMessage(err))
-			}
-			ctx = authenticated
+		ctx, err := svc.AuthenticateHeader(ctx, payload.Authorization())
+		if err != nil {
+			return nil, nil, errors.New(thread.ErrorMessage(err))
 		}
 		ctx, cancel := context.WithCancelCause(ctx)
 		c := &connection{cancel: cancel}
@@ -77,14 +69,6 @@ func (l *subscriptions) initConnection(svc *thread.Service) transport.WebsocketI
 		ctx = transport.AppendCloseReason(ctx, "closed by the server: idle, or too far behind")
 		return context.WithValue(ctx, connKey{}, c), nil, nil
 	}
-}
-
-func cutBearer(header string) (string, bool) {
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return "", false
-	}
-	return strings.TrimSpace(token), true
 }
 
 // acquire counts a new subscription against the limits, and returns the function that uncounts it.

@@ -243,22 +243,12 @@ func clientAddress(trustProxy bool, next http.Handler) http.Handler {
 }
 
 // authenticate resolves the bearer token, if any, to who makes the request: a reader, a site's signed-in
-// user, or a site's moderator key. This is the one place
-// credentials are read. A request without a token is anonymous; one with a bad token reads as anonymous too,
-// but whatever needs a reader answers UNAUTHENTICATED with the reason.
+// user, or a site's moderator key. A request without a token is anonymous; one with a bad token reads as
+// anonymous too, but whatever needs a reader answers UNAUTHENTICATED with the reason. (WebSocket connections
+// carry their token in connection_init, which graph reads with the same AuthenticateHeader.)
 func authenticate(svc *thread.Service, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		if header := r.Header.Get("Authorization"); header != "" {
-			scheme, token, _ := strings.Cut(header, " ")
-			if !strings.EqualFold(scheme, "Bearer") || token == "" {
-				ctx = thread.WithRefusedViewer(ctx, thread.Errorf(thread.CodeUnauthenticated, "the Authorization header must be `Bearer TOKEN`"))
-			} else if authenticated, err := svc.Authenticate(ctx, strings.TrimSpace(token)); err != nil {
-				ctx = thread.WithRefusedViewer(ctx, err)
-			} else {
-				ctx = authenticated
-			}
-		}
+		ctx, _ := svc.AuthenticateHeader(r.Context(), r.Header.Get("Authorization")) // a refusal travels in ctx
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -107,6 +107,26 @@ func (s *Service) verifySSO(token string, siteOf func(*SSOClaims) (*Site, error)
 	return claims, nil
 }
 
+// AuthenticateHeader returns a context for a request whose Authorization header (or, on a WebSocket, the
+// Authorization of connection_init) is header: "Bearer TOKEN", or "" for an anonymous request. Credentials
+// refused are returned as the error, and the context then reads as anonymous but answers the refusal to
+// whatever needs a reader.
+func (s *Service) AuthenticateHeader(ctx context.Context, header string) (context.Context, error) {
+	if header == "" {
+		return ctx, nil
+	}
+	scheme, token, _ := strings.Cut(header, " ")
+	if token = strings.TrimSpace(token); !strings.EqualFold(scheme, "Bearer") || token == "" {
+		err := Errorf(CodeUnauthenticated, "the Authorization header must be `Bearer TOKEN`")
+		return WithRefusedViewer(ctx, err), err
+	}
+	authenticated, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return WithRefusedViewer(ctx, err), err
+	}
+	return authenticated, nil
+}
+
 // Authenticate returns a context for a request made with a bearer token: a reader token, a session from
 // SignIn (or a site's own token that names the site in `aud`), or a site's moderator key.
 func (s *Service) Authenticate(ctx context.Context, token string) (context.Context, error) {
