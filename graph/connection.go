@@ -29,6 +29,24 @@ func newConnection(ctx context.Context, page *thread.Page, total int) *CommentCo
 	return conn
 }
 
+// pageRequest turns a connection field's arguments into a request for a page in order: first defaulted and
+// capped, after decoded (and refused when it belongs to another order).
+func pageRequest(order thread.Order, first *int, after *string) (thread.PageRequest, error) {
+	req := thread.PageRequest{Order: order}
+	var err error
+	if req.First, err = thread.PageSize(first); err != nil {
+		return req, err
+	}
+	if after != nil {
+		k, err := thread.DecodeCursor(order, *after)
+		if err != nil {
+			return req, err
+		}
+		req.After = &k
+	}
+	return req, nil
+}
+
 // repliesKeyFor returns the loader key of a comment's replies page for the field's arguments.
 func repliesKeyFor(parent int64, first *int, after *string) (repliesKey, error) {
 	n, err := thread.PageSize(first)

@@ -100,13 +100,9 @@ func loadReplies(ctx context.Context, svc *thread.Service, keys []repliesKey) (m
 	}
 	out := make(map[repliesKey]*thread.Page, len(keys))
 	for g, ids := range parents {
-		req := thread.PageRequest{Order: thread.OrderOldest, First: g.first}
-		if g.after != "" {
-			k, err := thread.DecodeCursor(thread.OrderOldest, g.after)
-			if err != nil {
-				return nil, err
-			}
-			req.After = &k
+		req, err := pageRequest(thread.OrderOldest, &g.first, optional(g.after))
+		if err != nil {
+			return nil, err
 		}
 		pages, err := svc.Replies(ctx, ids, req)
 		if err != nil {

@@ -24,28 +24,18 @@ func (r *articleResolver) Site(ctx context.Context, obj *thread.Article) (*threa
 
 // URL is the resolver for the url field.
 func (r *articleResolver) URL(ctx context.Context, obj *thread.Article) (*string, error) {
-	if obj.URL == "" {
-		return nil, nil
-	}
-	return &obj.URL, nil
+	return optional(obj.URL), nil
 }
 
 // Comments is the resolver for the comments field.
 func (r *articleResolver) Comments(ctx context.Context, obj *thread.Article, first *int, after *string, orderBy *CommentOrder) (*CommentConnection, error) {
-	req := thread.PageRequest{Order: thread.OrderTop}
+	order := thread.OrderTop
 	if orderBy != nil {
-		req.Order = orderBy.order()
+		order = orderBy.order()
 	}
-	var err error
-	if req.First, err = thread.PageSize(first); err != nil {
+	req, err := pageRequest(order, first, after)
+	if err != nil {
 		return nil, err
-	}
-	if after != nil {
-		k, err := thread.DecodeCursor(req.Order, *after)
-		if err != nil {
-			return nil, err
-		}
-		req.After = &k
 	}
 	page, err := r.Service.TopLevelComments(ctx, obj.ID, req)
 	if err != nil {
@@ -420,17 +410,9 @@ func (r *siteResolver) ViewerCanModerate(ctx context.Context, obj *thread.Site) 
 }
 
 func (r *siteResolver) ModerationQueue(ctx context.Context, obj *thread.Site, articleID *string, first *int, after *string) (*CommentConnection, error) {
-	req := thread.PageRequest{Order: thread.OrderOldest}
-	var err error
-	if req.First, err = thread.PageSize(first); err != nil {
+	req, err := pageRequest(thread.OrderOldest, first, after)
+	if err != nil {
 		return nil, err
-	}
-	if after != nil {
-		k, err := thread.DecodeCursor(thread.OrderOldest, *after)
-		if err != nil {
-			return nil, err
-		}
-		req.After = &k
 	}
 	var article int64
 	if articleID != nil {
