@@ -18,10 +18,11 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 		st = thread.ImportStats{}
 		m := sourceMap{tx: tx, ctx: ctx, site: siteID, source: source, cache: map[string]int64{}}
 		for _, t := range threads {
-			if _, ok, err := m.find("thread", t.SourceID); err != nil || ok {
-				if err != nil {
-					return err
-				}
+			done, err := m.imported("thread", t.SourceID)
+			if err != nil {
+				return err
+			}
+			if done {
 				continue
 			}
 			id, created, err := articleForKey(ctx, tx, siteID, t)
@@ -36,13 +37,12 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 			}
 		}
 		for _, p := range posts {
-			if _, ok, err := m.find("comment", p.SourceID); err != nil || ok {
-				if ok {
-					st.Existing++
-				}
-				if err != nil {
-					return err
-				}
+			done, err := m.imported("comment", p.SourceID)
+			if err != nil {
+				return err
+			}
+			if done {
+				st.Existing++
 				continue
 			}
 			article, ok, err := m.cached("thread", p.ThreadID)
@@ -114,6 +114,12 @@ func (m sourceMap) find(kind, sourceID string) (int64, bool, error) {
 		return 0, false, nil
 	}
 	return id, err == nil, err
+}
+
+// imported reports whether the import brought in the item before.
+func (m sourceMap) imported(kind, sourceID string) (bool, error) {
+	_, ok, err := m.find(kind, sourceID)
+	return ok, err
 }
 
 func (m sourceMap) record(kind, sourceID string, id int64) error {

@@ -15,10 +15,11 @@ func (db *DB) ImportModeration(ctx context.Context, siteID int64, source string,
 		written = 0
 		m := sourceMap{tx: tx, ctx: ctx, site: siteID, source: source}
 		for _, ap := range appeals {
-			if _, ok, err := m.find("appeal", ap.SourceID); err != nil || ok {
-				if err != nil {
-					return err
-				}
+			done, err := m.imported("appeal", ap.SourceID)
+			if err != nil {
+				return err
+			}
+			if done {
 				continue
 			}
 			comment, ok, err := m.find("comment", ap.CommentID)
@@ -47,10 +48,11 @@ func (db *DB) ImportModeration(ctx context.Context, siteID int64, source string,
 			written++
 		}
 		for _, a := range actions {
-			if _, ok, err := m.find("action", a.SourceID); err != nil || ok {
-				if err != nil {
-					return err
-				}
+			done, err := m.imported("action", a.SourceID)
+			if err != nil {
+				return err
+			}
+			if done {
 				continue
 			}
 			act := &thread.ModerationAction{SiteID: siteID, Kind: a.Kind, BySystem: a.BySystem, Moderator: "imported",
