@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/threadline/threadline/internal/threadgen"
@@ -151,4 +153,17 @@ func (s *Server) articleID() (string, error) {
 		return "", fmt.Errorf("no article ID (%v)", err)
 	}
 	return out.Article.ID, nil
+}
+
+// Counts parses a flag's comma-separated list of positive numbers ("1000,10000"); name names the flag in errors.
+func Counts(name, list string) ([]int, error) {
+	var out []int
+	for _, field := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-%s: %q is not a positive number", name, field)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

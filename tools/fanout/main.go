@@ -43,7 +43,11 @@ func main() {
 	}
 }
 
-func run(bin, counts string, rounds int) error {
+func run(bin, list string, rounds int) error {
+	counts, err := benchserver.Counts("subscribers", list)
+	if err != nil {
+		return err
+	}
 	srv, err := benchserver.Start(bin, 100)
 	if err != nil {
 		return err
@@ -52,11 +56,7 @@ func run(bin, counts string, rounds int) error {
 	fmt.Printf("Threadline %s: one article, WebSocket subscribers in one process, %d comments each, one at a time\n\n", bin, rounds)
 	fmt.Printf("| subscribers | last subscriber has it, p50 | p99 | max | a subscriber has it, p50 | server memory per idle subscriber |\n")
 	fmt.Printf("|---:|---:|---:|---:|---:|---:|\n")
-	for _, field := range strings.Split(counts, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil || n < 1 {
-			return fmt.Errorf("-subscribers: %q is not a number", field)
-		}
+	for _, n := range counts {
 		if err := measure(srv, n, rounds); err != nil {
 			return err
 		}

@@ -11,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/threadline/threadline/internal/benchserver"
 	"github.com/threadline/threadline/internal/threadgen"
 )
 
@@ -34,14 +34,14 @@ func main() {
 	}
 }
 
-func run(bin, counts string) error {
+func run(bin, list string) error {
+	counts, err := benchserver.Counts("comments", list)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("threadline import --format disqus, release binary, one run each\n\n")
 	fmt.Printf("| comments | file | time | comments/s | peak resident memory |\n|---:|---:|---:|---:|---:|\n")
-	for _, field := range strings.Split(counts, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil || n < 1 {
-			return fmt.Errorf("-comments: %q is not a number", field)
-		}
+	for _, n := range counts {
 		if err := measure(bin, n); err != nil {
 			return err
 		}
