@@ -2,9 +2,7 @@ package thread
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/threadline/threadline/markdown"
 )
@@ -90,24 +88,15 @@ func CheckImportPost(p *ImportPost) error {
 	return nil
 }
 
-// CheckImportThread validates a thread, defaulting its title to its key.
+// CheckImportThread validates a thread as a page's first embed is: a key of one line, the title defaulting to
+// the key, and a URL only if it is http(s).
 func CheckImportThread(t *ImportThread) error {
-	t.Key = strings.TrimSpace(t.Key)
-	if t.Key == "" || utf8.RuneCountInString(t.Key) > MaxArticleKeyChars {
-		return Errorf(CodeInvalid, "a thread's key is 1 to %d characters", MaxArticleKeyChars)
+	var err error
+	if t.Key, t.Title, t.URL, err = checkArticle(t.Key, t.Title, t.URL); err != nil {
+		return err
 	}
 	if t.SourceID == "" {
 		t.SourceID = t.Key
-	}
-	t.Title = strings.Join(strings.Fields(t.Title), " ")
-	if t.Title == "" {
-		t.Title = t.Key
-	}
-	if utf8.RuneCountInString(t.Title) > MaxArticleTitleChars {
-		t.Title = string([]rune(t.Title)[:MaxArticleTitleChars-1]) + "…"
-	}
-	if len(t.URL) > MaxArticleURLBytes {
-		t.URL = ""
 	}
 	t.CreatedAt = t.CreatedAt.UTC().Truncate(time.Millisecond)
 	return nil

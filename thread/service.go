@@ -480,8 +480,21 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 	if !site.AllowsEmbedding(origin) {
 		return nil, Errorf(CodeForbidden, "pages on %q may not start threads on this site", origin)
 	}
+	if key, title, pageURL, err = checkArticle(key, title, pageURL); err != nil {
+		return nil, err
+	}
+	a = &Article{SiteID: site.ID, Key: key, Title: title, URL: pageURL}
+	if _, err := s.ImportArticle(ctx, a, nil); err != nil {
+		return nil, err
+	}
+	return s.store.ArticleByKey(ctx, site.ID, key)
+}
+
+// checkArticle checks what a page, or an import, says of an article and returns it cleaned: a key of one line,
+// a title on one line (the key when none), and a URL only if it is one Threadline would link to.
+func checkArticle(key, title, pageURL string) (string, string, string, error) {
 	if key = strings.TrimSpace(key); key == "" || utf8.RuneCountInString(key) > MaxArticleKeyChars || strings.IndexFunc(key, unicode.IsControl) >= 0 {
-		return nil, Errorf(CodeInvalid, "an article key is 1 to %d characters of one line", MaxArticleKeyChars)
+		return "", "", "", Errorf(CodeInvalid, "an article key is 1 to %d characters of one line", MaxArticleKeyChars)
 	}
 	title = strings.Join(strings.Fields(title), " ")
 	if title == "" {
@@ -493,11 +506,7 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 	if pageURL != "" && (len(pageURL) > MaxArticleURLBytes || !strings.HasPrefix(pageURL, "https://") && !strings.HasPrefix(pageURL, "http://")) {
 		pageURL = "" // a URL we would not link to is better left out than refused: the thread still works
 	}
-	a = &Article{SiteID: site.ID, Key: key, Title: title, URL: pageURL}
-	if _, err := s.ImportArticle(ctx, a, nil); err != nil {
-		return nil, err
-	}
-	return s.store.ArticleByKey(ctx, site.ID, key)
+	return key, title, pageURL, nil
 }
 
 // AllowsEmbedding reports whether a page on origin may embed the site's threads.
