@@ -70,13 +70,14 @@ func inOrder[T any](ctx context.Context, s *Service, articleID int64, write func
 	return v, nil
 }
 
-// one returns a function that makes one event of kind about the comment a write returns.
-func one(kind EventKind, siteID int64) func(*Comment) []Event {
+// one returns a function that makes one event of kind about the comment a write returns. author is the
+// comment's author when the caller has it at hand (the viewer who wrote it), nil to look it up.
+func one(kind EventKind, siteID int64, author *Reader) func(*Comment) []Event {
 	return func(c *Comment) []Event {
 		if c == nil {
 			return nil
 		}
-		return []Event{{Kind: kind, SiteID: siteID, Comment: c}}
+		return []Event{{Kind: kind, SiteID: siteID, Comment: c, Author: author}}
 	}
 }
 
@@ -89,12 +90,13 @@ func (s *Service) AsSeen(ctx context.Context, c *Comment) (*Comment, error) {
 	return list[0], nil
 }
 
-// withAuthors looks the events' authors up, in one query, so that thousands of subscribers do not each look
-// them up again. Without them, subscribers still work: they look the author up themselves.
+// withAuthors looks up, in one query, the authors the events do not carry already, so that thousands of
+// subscribers do not each look them up again. Without them, subscribers still work: they look the author up
+// themselves.
 func (s *Service) withAuthors(ctx context.Context, list []Event) {
 	var ids []int64
 	for _, e := range list {
-		if e.Comment.AuthorID != 0 {
+		if e.Comment.AuthorID != 0 && e.Author == nil {
 			ids = append(ids, e.Comment.AuthorID)
 		}
 	}
@@ -106,6 +108,8 @@ func (s *Service) withAuthors(ctx context.Context, list []Event) {
 		return
 	}
 	for i := range list {
-		list[i].Author = readers[list[i].Comment.AuthorID]
+		if list[i].Author == nil {
+			list[i].Author = readers[list[i].Comment.AuthorID]
+		}
 	}
 }
