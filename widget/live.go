@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -308,10 +307,10 @@ func (v *ThreadView) freshButton() app.UI {
 	return app.Button().Class("tl-more tl-fresh").ID("tl-fresh").OnClick(v.showFresh).Text(label)
 }
 
-// liveLabel says the state of the live connection for the page's data attribute.
+// liveLabel says the state of the live connection for the page's data attribute: "off" before it starts.
 func (v *ThreadView) liveLabel() string {
 	if v.liveState == "" {
 		return "off"
 	}
-	return strings.ToLower(v.liveState)
+	return v.liveState
 }
