@@ -75,7 +75,7 @@ func (v *ThreadView) refreshViewer(ctx app.Context) {
 		return
 	}
 	ids := collectIDs(v.thread.Comments.Items, nil)
-	token, site := v.token, v.thread.Site
+	token := v.token
 	// nodes takes at most 100 IDs a request; a page with none still asks for the reader's name.
 	var batches [][]string
 	for start := 0; start < len(ids); start += 100 {
@@ -100,8 +100,11 @@ func (v *ThreadView) refreshViewer(ctx app.Context) {
 			}
 			err := call(token, viewerQuery, map[string]any{"ids": batch}, &out)
 			if e, ok := err.(*gqlError); ok && e.code == "UNAUTHENTICATED" {
-				forgetToken(site)
-				ctx.Dispatch(func(ctx app.Context) { v.token, v.name = "", "" })
+				ctx.Dispatch(func(ctx app.Context) {
+					if v.token == token { // not a token the reader has replaced meanwhile
+						v.signOut(ctx)
+					}
+				})
 				return
 			}
 			if err != nil {

@@ -642,7 +642,7 @@ func (v *ThreadView) deleteMyAccount(ctx app.Context, e app.Event) {
 	if !app.Window().Call("confirm", "Delete your account? Your name, your likes and the text of all your comments will be erased. This cannot be undone.").Bool() {
 		return
 	}
-	token, site := v.token, v.thread.Site
+	token := v.token
 	ctx = v.lasting(ctx)
 	ctx.Async(func() {
 		err := call(token, deleteAccountMutation, nil, nil)
@@ -651,11 +651,9 @@ func (v *ThreadView) deleteMyAccount(ctx app.Context, e app.Event) {
 				v.setFailed("account", "Your account could not be deleted: "+err.Error())
 				return
 			}
-			forgetToken(site)
-			v.token, v.name, v.liked, v.own = "", "", nil, nil
+			v.signOut(ctx)
 			v.announce = "Your account was deleted."
 			v.reload(ctx)
-			v.restartLive(ctx)
 		})
 	})
 }

@@ -26,6 +26,15 @@ func forgetToken(site string) {
 	app.Window().Get("localStorage").Call("removeItem", tokenKey(site))
 }
 
+// signOut forgets the reader's token and everything the page showed as theirs, and goes on as an anonymous
+// reader: when their site signs them out, their account is deleted, or the server no longer knows the token.
+func (v *ThreadView) signOut(ctx app.Context) {
+	forgetToken(v.thread.Site)
+	v.token, v.name, v.liked, v.own = "", "", nil, nil
+	v.refreshViewer(ctx) // with no token, it clears the reader's moderation state
+	v.restartLive(ctx)
+}
+
 // gqlError is an error the API answered, with its code.
 type gqlError struct {
 	code, message string

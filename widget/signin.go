@@ -33,10 +33,7 @@ func (v *ThreadView) signIn(ctx app.Context, siteToken string) {
 	site := v.thread.Site
 	if siteToken == "" {
 		if v.token != "" {
-			forgetToken(site)
-			v.token, v.name, v.liked, v.own = "", "", nil, nil
-			v.refreshViewer(ctx)
-			v.restartLive(ctx)
+			v.signOut(ctx)
 		}
 		return
 	}
