@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -34,12 +35,23 @@ func (w *writer) value(v any) {
 	if w.err != nil {
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		w.err = err
 		return
 	}
 	_, w.err = w.out.Write(b)
+}
+
+// marshal writes v as JSON with &, < and > as they are: the file is data, not HTML, and people read it.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // item starts the next item of section, closing what came before.
@@ -79,7 +91,7 @@ func Write(ctx context.Context, svc *thread.Service, siteSlug, articleKey string
 	_, err = svc.Export(ctx, siteSlug, articleKey, thread.ExportVisitor{
 		Article: func(a *thread.Article) error {
 			w.item("articles")
-			b, err := json.Marshal(Article{Key: a.Key, URL: a.URL, Title: a.Title, Standfirst: a.Standfirst, Body: a.Body, Locked: a.Locked, CreatedAt: a.CreatedAt})
+			b, err := marshal(Article{Key: a.Key, URL: a.URL, Title: a.Title, Standfirst: a.Standfirst, Body: a.Body, Locked: a.Locked, CreatedAt: a.CreatedAt})
 			if err != nil {
 				return err
 			}
