@@ -10,7 +10,7 @@ AXE     := tools/axe
 WSCLIENT := tools/graphql-ws-client
 FUZZTIME ?= 20s
 
-.PHONY: run build wasm test lint generate bench loadtest fanout importbench widgetperf fuzz clean
+.PHONY: run build install deps needs wasm test lint generate bench loadtest fanout importbench widgetperf fuzz clean
 
 ## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
 run: build
@@ -20,16 +20,37 @@ WASM := widget/assets/web/app.wasm
 
 ## build: compile the widget to WebAssembly (embedded in the server), then the server to bin/threadline
 build: wasm
+	@echo "==> compiling the server to $(BIN) (the first time takes a few minutes on a small machine; later builds seconds)"
 	$(GO) build -trimpath -o $(BIN) ./cmd/threadline
+
+## install: build, then copy bin/threadline to $(PREFIX)/bin (default /usr/local/bin), so that `threadline` is on PATH
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/threadline
+	@echo "==> installed $(DESTDIR)$(PREFIX)/bin/threadline"
 
 ## wasm: compile the widget to WebAssembly and precompress it (brotli, gzip)
 wasm:
+	@echo "==> compiling the widget to WebAssembly (the first time downloads modules and takes a few minutes on a small machine)"
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(WASM) ./cmd/widget
 	$(GO) run ./tools/precompress $(WASM)
 
+## deps: install what the tests need beyond Go and Node.js, on Debian or Ubuntu (Chromium, curl, the test tools' npm packages)
+deps:
+	.ci/deps
+
 ## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server)
-test: lint wasm $(AUDIT)/node_modules $(AXE)/node_modules $(WSCLIENT)/node_modules
+test: needs lint wasm $(AUDIT)/node_modules $(AXE)/node_modules $(WSCLIENT)/node_modules
 	$(GO) test -count=1 ./...
+
+# needs stops early, with what to do, when a program the tests run is missing.
+needs:
+	@missing=""; \
+	for p in /usr/bin/chromium curl node npm; do command -v $$p >/dev/null 2>&1 || missing="$$missing $$(basename $$p)"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make test needs:$$missing. On Debian or Ubuntu, \`make deps\` installs them (as root or with sudo)."; exit 1; \
+	fi
 
 $(AUDIT)/node_modules: $(AUDIT)/package-lock.json
 	npm ci --prefix $(AUDIT) --no-audit --no-fund --loglevel=error
