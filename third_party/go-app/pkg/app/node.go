@@ -5,7 +5,7 @@ import (
 	"html"
 	"io"
 	"reflect"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/errors"
@@ -744,12 +744,53 @@ func (m nodeManager) encodeHTMLAttribute(ctx Context, w *bytes.Buffer, name, val
 		}
 	}
 
+	// THREADLINE-PATCH: a name that is not a valid attribute name would end
+	// the tag or start another attribute; it is left out.
+	if !validAttributeName(name) {
+		return
+	}
+
 	w.WriteString(" ")
 	w.WriteString(name)
 	if value != "" && value != "true" {
-		w.WriteString("=")
-		w.WriteString(strconv.Quote(resolveAttributeURLValue(name, value, ctx.ResolveStaticResource)))
+		// THREADLINE-PATCH: HTML-escape the value. strconv.Quote wrote Go
+		// syntax (a backslash before a quote), which does not escape it in
+		// HTML, so a value with a quote could add attributes and elements.
+		w.WriteString(`="`)
+		attributeEscaper.WriteString(w, resolveAttributeURLValue(name, value, ctx.ResolveStaticResource))
+		w.WriteByte('"')
 	}
+}
+
+// attributeEscaper escapes an attribute value written between double
+// quotes: what html.EscapeString escapes, and carriage returns, which an
+// HTML parser would otherwise read as line feeds.
+// THREADLINE-PATCH: added.
+var attributeEscaper = strings.NewReplacer(
+	`&`, "&amp;",
+	`'`, "&#39;",
+	`<`, "&lt;",
+	`>`, "&gt;",
+	`"`, "&#34;",
+	"\r", "&#13;",
+)
+
+// validAttributeName reports whether name can be written as an attribute
+// name: not empty, and none of the characters HTML ends an attribute name
+// at (spaces, controls, quotes, "/", "=", ">").
+// THREADLINE-PATCH: added.
+func validAttributeName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range name {
+		switch {
+		case c <= ' ', c == 0x7f, c >= 0x80 && c <= 0x9f,
+			c == '"', c == '\'', c == '/', c == '=', c == '>', c == '<':
+			return false
+		}
+	}
+	return true
 }
 
 func (m nodeManager) encodeComponent(ctx Context, w *bytes.Buffer, depth int, v Composer) {
