@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/threadline/threadline/internal/hostile"
 	"github.com/threadline/threadline/linkurl"
+	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/widget"
 )
@@ -330,5 +333,72 @@ func TestThreadPagePolicy(t *testing.T) {
 	}
 	if !strings.Contains(scriptSrc(policy), "'wasm-unsafe-eval'") {
 		t.Errorf("script-src does not let the WebAssembly compile: %s", policy)
+	}
+}
+
+// TestDemoPageWithHostileValues serves the demo publisher's page for articles with hostile titles and keys, with
+// hostile query parameters and Host headers: the page has only its own markup, loads only embed.js, and its
+// policy allows its one style sheet by hash and nothing inline.
+func TestDemoPageWithHostileValues(t *testing.T) {
+	s := newTestServer(t)
+	for i, v := range hostile.Text {
+		key := fmt.Sprintf("demo-%d", i)
+		q := url.Values{"site": {"demo"}, "article": {key}, "title": {v}}
+		get(t, s.URL+"/embed/thread?"+q.Encode(), nil)
+		demo := httptest.NewServer(server.DemoPage(s.Svc, slog.New(slog.DiscardHandler), "demo", key, "8080"))
+		for _, host := range []string{"", "evil;script-src*", "x'(a)&b=c:8081"} { // characters Go lets through in a Host
+			req, _ := http.NewRequest(http.MethodGet, demo.URL+"/?as="+url.QueryEscape(v), nil)
+			if host != "" {
+				req.Host = host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := html.Parse(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("Host %q: status %d", host, resp.StatusCode)
+			}
+			policy := resp.Header.Get("Content-Security-Policy")
+			if !strings.HasPrefix(policy, "default-src 'none'; script-src http://") || strings.Contains(policy, "unsafe") ||
+				strings.Count(policy, "script-src") != 1 || strings.ContainsAny(host, ";'") && !strings.Contains(policy, "http://localhost:8080/embed.js") {
+				t.Errorf("%q, Host %q: policy %q", v, host, policy)
+			}
+			var h1 string
+			for n := range doc.Descendants() {
+				if n.Type != html.ElementNode {
+					continue
+				}
+				for _, a := range n.Attr {
+					if strings.HasPrefix(a.Key, "on") {
+						t.Errorf("%q, Host %q: a %s attribute on <%s>", v, host, a.Key, n.Data)
+					}
+				}
+				switch n.Data {
+				case "script":
+					if src := attr(n, "src"); !strings.HasPrefix(src, "http://") || !strings.HasSuffix(src, "/embed.js") || n.FirstChild != nil {
+						t.Errorf("%q, Host %q: a script %q %q", v, host, src, text(n))
+					}
+				case "style":
+					sum := sha256.Sum256([]byte(text(n)))
+					if !strings.Contains(policy, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+						t.Errorf("the policy %q does not allow the page's style sheet", policy)
+					}
+				case "h1":
+					h1 = text(n)
+				case "iframe", "img", "svg", "base", "object", "embed", "link", "form", "input":
+					t.Errorf("%q, Host %q: a <%s> appeared", v, host, n.Data)
+				}
+			}
+			a, _ := s.Svc.Article(context.Background(), "demo", key)
+			if h1 != a.Title {
+				t.Errorf("the page's heading is %q, want %q", h1, a.Title)
+			}
+		}
+		demo.Close()
 	}
 }

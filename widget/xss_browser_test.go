@@ -213,3 +213,20 @@ func TestPolicyBlocksInjectedScript(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoPageRunsUnderItsPolicy: the demo publisher's page, with its Content-Security-Policy, still embeds the
+// thread, which sizes its frame, with no violation of the policy; a hostile ?as= changes nothing.
+func TestDemoPageRunsUnderItsPolicy(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t)
+	dialogs := watchForScript(t, b)
+	if err := chromedp.Do(b, chromedp.Navigate(s.demo+"/?as="+url.QueryEscape(hostile.Text[0]))); err != nil {
+		t.Fatal(err)
+	}
+	const height = `document.querySelector('#threadline iframe').getBoundingClientRect().height`
+	run(t, b, chromedp.Poll[bool](height+` > 2000`, chromedp.WithPollingTimeout(30*time.Second)))
+	st := run(t, b, chromedp.Evaluate[pageState](readState))
+	if st.Pwned || dialogs.Load() > 0 || len(st.Violations) > 0 || len(st.Handlers) > 0 {
+		t.Errorf("the demo page: pwned %v, %d dialogs, violations %q, handlers %q", st.Pwned, dialogs.Load(), st.Violations, st.Handlers)
+	}
+}
