@@ -26,7 +26,7 @@ import (
 )
 
 // hostileThread is a thread made from the outside in: its article created by a first embed with the given title
-// and url, and one comment per name and body.
+// and url, and one comment per body by a reader per name, both through the GraphQL API.
 type hostileThread struct {
 	key, title, url string
 	names, bodies   []string
@@ -55,21 +55,30 @@ func (th hostileThread) load(t *testing.T, s *testServer) *hostilePage {
 		t.Fatalf("the first embed of %q made no article: %v", th.key, err)
 	}
 	p := &hostilePage{article: a, urlParam: th.url}
+	// Readers and comments come through the public API, as a script would send them.
+	var art struct{ Article struct{ ID string } }
+	s.mustDo(t, "", `query($k: String!) { article(site: "demo", key: $k) { id } }`, map[string]any{"k": a.Key}, &art)
 	for i, body := range th.bodies {
-		name := th.names[i%len(th.names)]
-		reader, _, err := s.Svc.CreateReader(ctx, "demo", name)
-		if err != nil { // a name the service refuses is safe too; the comment is still posted, under another
-			reader, _, err = s.Svc.CreateReader(ctx, "demo", fmt.Sprintf("Stand-in %d", i))
-			if err != nil {
-				t.Fatal(err)
+		var reader struct {
+			CreateReader struct {
+				Token  string
+				Reader struct{ DisplayName string }
 			}
 		}
-		c, err := s.Svc.AddComment(thread.WithViewer(ctx, reader), thread.NewComment{ArticleID: a.ID, Body: body})
-		if err != nil {
-			t.Fatalf("comment %q: %v", body, err)
+		vars := map[string]any{"name": th.names[i%len(th.names)]}
+		const create = `mutation($name: String!) { createReader(input: {site: "demo", displayName: $name}) { token reader { displayName } } }`
+		if r := s.do(t, "", create, vars); len(r.Errors) > 0 { // a name the API refuses is safe too; post under another
+			s.mustDo(t, "", create, map[string]any{"name": fmt.Sprintf("Stand-in %d", i)}, &reader)
+		} else if err := json.Unmarshal(r.Data, &reader); err != nil {
+			t.Fatal(err)
 		}
-		p.authors = append(p.authors, reader.DisplayName)
-		p.bodies = append(p.bodies, c.BodyHTML)
+		var comment struct {
+			AddComment struct{ Comment struct{ BodyHTML string } }
+		}
+		s.mustDo(t, reader.CreateReader.Token, `mutation($a: ID!, $b: String!) { addComment(input: {articleId: $a, body: $b}) { comment { bodyHTML } } }`,
+			map[string]any{"a": art.Article.ID, "b": body}, &comment)
+		p.authors = append(p.authors, reader.CreateReader.Reader.DisplayName)
+		p.bodies = append(p.bodies, comment.AddComment.Comment.BodyHTML)
 	}
 	resp, page := get(t, s.URL+"/embed/thread?"+q.Encode(), nil)
 	p.policy = resp.header.Get("Content-Security-Policy")
