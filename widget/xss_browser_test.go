@@ -3,7 +3,9 @@ package widget_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -228,5 +230,51 @@ func TestDemoPageRunsUnderItsPolicy(t *testing.T) {
 	st := run(t, b, chromedp.Evaluate[pageState](readState))
 	if st.Pwned || dialogs.Load() > 0 || len(st.Violations) > 0 || len(st.Handlers) > 0 {
 		t.Errorf("the demo page: pwned %v, %d dialogs, violations %q, handlers %q", st.Pwned, dialogs.Load(), st.Violations, st.Handlers)
+	}
+}
+
+// TestEmbedScriptEncodesItsAttributes: a publisher's page whose embed snippet carries hostile data-* values gets
+// an iframe on Threadline's origin, at the thread page, whose parameters are exactly those values; a page address
+// that is not http(s) is not passed on.
+func TestEmbedScriptEncodesItsAttributes(t *testing.T) {
+	s := newSite(t)
+	// The publisher's page, its attributes escaped by hand: html/template would filter a javascript: URL out of
+	// data-url before embed.js ever saw it.
+	var current struct{ Key, Title, URL, Theme string }
+	pub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		e := html.EscapeString
+		fmt.Fprintf(w, `<!doctype html><title>host</title><div id="threadline"></div>
+<script src="%s/embed.js" data-site="demo" data-article="%s" data-title="%s" data-url="%s" data-theme="%s"></script>`,
+			s.api, e(current.Key), e(current.Title), e(current.URL), e(current.Theme))
+	}))
+	t.Cleanup(pub.Close)
+	b := newBrowser(t)
+	dialogs := watchForScript(t, b)
+	for i, v := range hostile.Text {
+		u := hostile.URLs[i%len(hostile.URLs)]
+		current = struct{ Key, Title, URL, Theme string }{"embed " + v, v, u, v}
+		if err := chromedp.Do(b, chromedp.Navigate(pub.URL+"/")); err != nil {
+			t.Fatal(err)
+		}
+		src := run(t, b, chromedp.Poll[string](`(document.querySelector("#threadline iframe") || {}).src || ""`,
+			chromedp.WithPollingTimeout(5*time.Second)))
+		got, err := url.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What the snippet's attributes hold, as the browser parsed them.
+		var data struct{ Article, Title, URL string }
+		data = run(t, b, chromedp.Evaluate[struct{ Article, Title, URL string }](
+			`(d => ({Article: d.article, Title: d.title, URL: d.url}))(document.querySelector("script[data-site]").dataset)`))
+		q := got.Query()
+		if got.Scheme+"://"+got.Host != s.api || got.Path != "/embed/thread" || q.Get("site") != "demo" ||
+			q.Get("article") != data.Article || q.Get("title") != data.Title || q.Has("theme") ||
+			q.Has("url") != linkurl.Allowed(data.URL) || q.Has("url") && q.Get("url") != data.URL {
+			t.Errorf("data-title %.30q, data-url %.30q: iframe at %q", data.Title, data.URL, src)
+		}
+		if st := run(t, b, chromedp.Evaluate[pageState](readState)); st.Pwned || dialogs.Load() > 0 || len(st.Violations) > 0 {
+			t.Errorf("data-title %.30q: script ran on the publisher's page", v)
+		}
 	}
 }
