@@ -264,8 +264,7 @@ func TestEmbedScriptEncodesItsAttributes(t *testing.T) {
 			t.Fatal(err)
 		}
 		// What the snippet's attributes hold, as the browser parsed them.
-		var data struct{ Article, Title, URL string }
-		data = run(t, b, chromedp.Evaluate[struct{ Article, Title, URL string }](
+		data := run(t, b, chromedp.Evaluate[struct{ Article, Title, URL string }](
 			`(d => ({Article: d.article, Title: d.title, URL: d.url}))(document.querySelector("script[data-site]").dataset)`))
 		q := got.Query()
 		if got.Scheme+"://"+got.Host != s.api || got.Path != "/embed/thread" || q.Get("site") != "demo" ||
