@@ -67,3 +67,5 @@ tool (
 	github.com/99designs/gqlgen
 	honnef.co/go/tools/cmd/staticcheck
 )
+
+replace github.com/maxence-charriere/go-app/v10 => ./third_party/go-app

@@ -26,10 +26,12 @@
 //     document outline, yet the writer's intent (an emphasised line) is kept.
 //     No heading IDs are generated.
 //   - Links (including bare URLs, which are linkified, and the links that
-//     replace images) are kept only if their scheme is http, https or mailto;
-//     otherwise only their text is kept. Everything else — javascript:,
-//     vbscript:, data:, file:, relative URLs that would resolve against the
-//     widget's own origin — is dropped, in any spelling.
+//     replace images) are kept only if package linkurl allows them: absolute
+//     http and https URLs, the only links Threadline ever draws; otherwise
+//     only their text is kept. Everything else — javascript:, vbscript:,
+//     data:, file:, mailto:, relative URLs that would resolve against the
+//     widget's own origin — is dropped, in any spelling. An email address
+//     stays text.
 //   - Every link gets rel="nofollow ugc noopener": "ugc" and "nofollow" tell
 //     search engines the link is user-generated and not endorsed by the site
 //     (and take the incentive out of link spam); "noopener" keeps a page
@@ -49,7 +51,6 @@ package markdown
 
 import (
 	"bytes"
-	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -65,6 +66,8 @@ import (
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
+
+	"github.com/threadline/threadline/linkurl"
 )
 
 // linkRel is the rel attribute value of every link in the output.
@@ -174,7 +177,7 @@ func newPolicy() *bluemonday.Policy {
 	p.AllowAttrs("title").OnElements("a")
 	p.AllowAttrs("start").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("ol")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[\w+#.-]{1,40}$`)).OnElements("code")
-	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowURLSchemes("http", "https")
 	p.RequireParseableURLs(true)
 	p.AllowRelativeURLs(false)
 	// Backstop only: the renderer already puts linkRel on every link, and
@@ -243,8 +246,8 @@ func rewrite(parent ast.Node, src []byte, inLink bool) {
 			link.SetAttribute([]byte("rel"), relValue)
 			parent.ReplaceChild(parent, n, link)
 		case *ast.AutoLink:
-			// Email autolinks are always rendered as mailto: links.
-			if inLink || (n.AutoLinkType == ast.AutoLinkURL && !allowedURL(util.URLEscape(n.URL(src), false))) {
+			// Email autolinks would be mailto: links, which Threadline does not draw.
+			if inLink || n.AutoLinkType != ast.AutoLinkURL || !allowedURL(util.URLEscape(n.URL(src), false)) {
 				label := ast.NewString(n.Label(src))
 				label.SetRaw(true)
 				parent.ReplaceChild(parent, n, label)
@@ -278,32 +281,8 @@ func unwrap(parent, n ast.Node) {
 }
 
 // allowedURL reports whether u, a URL as the HTML renderer writes it into
-// an href, is an absolute http(s) or a mailto URL that the sanitizer will
-// accept too (so that no link is left without its href). The scheme is
-// compared in ASCII only: Unicode case folding would equate e.g. "ſ"
-// (U+017F) with "s".
+// an href, may be a link (see package linkurl). The sanitizer accepts every
+// such URL too, so that no link is left without its href.
 func allowedURL(u []byte) bool {
-	i := bytes.IndexByte(u, ':')
-	if i < 0 || i > len("mailto") {
-		return false
-	}
-	var scheme [len("mailto")]byte
-	for j, c := range u[:i] {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		scheme[j] = c
-	}
-	switch string(scheme[:i]) {
-	case "http", "https":
-		// "http:foo" is a relative URL to a browser.
-		if !bytes.HasPrefix(u[i+1:], []byte("//")) {
-			return false
-		}
-	case "mailto":
-	default:
-		return false
-	}
-	_, err := url.Parse(string(u))
-	return err == nil
+	return linkurl.Allowed(string(u))
 }

@@ -81,9 +81,9 @@ var linkCases = []renderCase{
 		want: `<p><a href="https://e.com" title="T" rel="nofollow ugc noopener">x</a></p>`,
 	},
 	{
-		name: "mailto link",
+		name: "mailto link is only its text", // only http(s) URLs become links
 		in:   "[mail](mailto:a@e.com)",
-		want: `<p><a href="mailto:a@e.com" rel="nofollow ugc noopener">mail</a></p>`,
+		want: `<p>mail</p>`,
 	},
 	{
 		name: "reference link",
@@ -101,9 +101,9 @@ var linkCases = []renderCase{
 		want: `<p><a href="http://www.example.com" rel="nofollow ugc noopener">www.example.com</a></p>`,
 	},
 	{
-		name: "email is linkified as mailto",
-		in:   "write to me@example.com",
-		want: `<p>write to <a href="mailto:me@example.com" rel="nofollow ugc noopener">me@example.com</a></p>`,
+		name: "email stays text",
+		in:   "write to me@example.com or <you@example.com>",
+		want: `<p>write to me@example.com or you@example.com</p>`,
 	},
 	{
 		name: "autolink",
@@ -253,8 +253,8 @@ func TestAllowedURL(t *testing.T) {
 	for u, want := range map[string]bool{
 		"http://e.com":   true,
 		"HTTPS://e.com":  true,
-		"mailto:a@e.com": true,
-		"MailTo:a@e.com": true,
+		"mailto:a@e.com": false,
+		"MailTo:a@e.com": false,
 		"http:e.com":     false,
 		"https:/e.com":   false,
 		"ftp://e.com":    false,
@@ -344,8 +344,7 @@ func safeHref(v string) bool {
 	v = strings.TrimFunc(v, func(r rune) bool { return r <= ' ' })
 	v = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(v)
 	v = strings.ToLower(v)
-	return strings.HasPrefix(v, "http:") || strings.HasPrefix(v, "https:") ||
-		strings.HasPrefix(v, "mailto:")
+	return strings.HasPrefix(v, "http:") || strings.HasPrefix(v, "https:")
 }
 
 func FuzzRender(f *testing.F) {

@@ -2,10 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,10 +40,7 @@ func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort stri
 			http.Error(w, "The demo article is not in the database: start the server with --sample.", http.StatusNotFound)
 			return
 		}
-		host := r.Host
-		if h, _, err := net.SplitHostPort(r.Host); err == nil {
-			host = h
-		}
+		origin := demoAPIOrigin(r.Host, apiPort)
 		secretOnce.Do(func() { secret = demoSecret(r.Context(), svc, site, log) })
 		persona, sso := demoPersonas[r.URL.Query().Get("as")], (*string)(nil)
 		if persona.sub != "" && secret != "" {
@@ -52,12 +53,15 @@ func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort stri
 		} else if r.URL.Query().Get("as") == "signed-out" {
 			sso = new(string)
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", demoPolicy(origin))
+		h.Set("X-Content-Type-Options", "nosniff")
 		err = demoTemplate.Execute(w, map[string]any{
 			"Title":      a.Title,
 			"Standfirst": a.Standfirst,
 			"Paragraphs": strings.Split(a.Body, "\n\n"),
-			"Origin":     "http://" + net.JoinHostPort(host, apiPort),
+			"Origin":     origin,
 			"Site":       site,
 			"Article":    article,
 			"SSO":        sso,
@@ -67,6 +71,32 @@ func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort stri
 			log.ErrorContext(r.Context(), "demo page", "err", err)
 		}
 	})
+}
+
+// demoAPIOrigin is the origin of Threadline's own server as seen from the demo page: the host name the page
+// was asked for, at apiPort. A Host header that is not a plain host name or IP address (it goes into the page
+// and into its Content-Security-Policy) is replaced by localhost.
+func demoAPIOrigin(hostHeader, apiPort string) string {
+	host := hostHeader
+	if h, _, err := net.SplitHostPort(hostHeader); err == nil {
+		host = h
+	}
+	if !plainHost.MatchString(host) && net.ParseIP(host) == nil {
+		host = "localhost"
+	}
+	if _, err := strconv.ParseUint(apiPort, 10, 16); err != nil {
+		apiPort = "8080"
+	}
+	return "http://" + net.JoinHostPort(host, apiPort)
+}
+
+var plainHost = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
+
+// demoPolicy is the demo page's Content-Security-Policy: its one style sheet (by hash), embed.js and the
+// thread's iframe from Threadline's origin, and nothing else.
+func demoPolicy(apiOrigin string) string {
+	return "default-src 'none'; script-src " + apiOrigin + "/embed.js; frame-src " + apiOrigin + "/embed/; " +
+		"style-src '" + demoStyleHash + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 
 // demoPersonas are the visitors the demo page can sign in, as a publisher with accounts would.
@@ -91,13 +121,8 @@ func demoSecret(ctx context.Context, svc *thread.Service, site string, log *slog
 	return secret
 }
 
-var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · The Demo Gazette</title>
-<style>
+// demoStyle is the demo page's style sheet, allowed by its hash.
+const demoStyle = `
   :root { color-scheme: light dark; }
   body { margin: 0; font: 19px/1.6 Georgia, "Times New Roman", serif; color: #1a1a1a; background: #fdfcf9; }
   .masthead { border-bottom: 1px solid #ddd; padding: 0.75rem 1rem; font: 600 1rem/1 system-ui, sans-serif; letter-spacing: 0.08em; text-transform: uppercase; }
@@ -113,7 +138,20 @@ var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
     .masthead { border-color: #333; }
     .standfirst, footer { color: #aaa; }
   }
-</style>
+`
+
+var demoStyleHash = func() string {
+	sum := sha256.Sum256([]byte(demoStyle))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}()
+
+var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · The Demo Gazette</title>
+<style>` + demoStyle + `</style>
 </head>
 <body>
 <header class="masthead">The Demo Gazette</header>

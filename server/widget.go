@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -45,8 +46,9 @@ self.addEventListener("activate", (e) => e.waitUntil(self.registration.unregiste
 
 // frameScript runs in the thread page before anything else: it applies the theme the embedding page asked
 // for, and tells the embedding page the height of the thread on every change, before the WebAssembly starts
-// and after, so that embed.js sizes the iframe to it.
-const frameScript = `<script>
+// and after, so that embed.js sizes the iframe to it. It is the page's one inline script, allowed by its hash
+// (see threadPagePolicy).
+const frameScript = `
 (function () {
   var theme = new URLSearchParams(location.search).get("theme");
   if (theme === "light" || theme === "dark") document.documentElement.setAttribute("data-theme", theme);
@@ -59,7 +61,23 @@ const frameScript = `<script>
   new ResizeObserver(report).observe(document.documentElement);
   window.addEventListener("load", report);
 })();
-</script>`
+`
+
+// threadPagePolicy is the Content-Security-Policy of the thread page, before its frame-ancestors. Scripts run
+// only from Threadline's own files and the frame script (by its hash), and no inline event handler runs: text
+// that ever got into the page as markup could not run. 'wasm-unsafe-eval' lets the WebAssembly compile (it
+// does not allow eval); connect-src 'self' covers the API and its WebSocket on the same host. go-app sets no
+// inline styles; the manifest and the service worker that removes itself are its own.
+var threadPagePolicy = "default-src 'none'; " +
+	"script-src 'self' '" + scriptHash(frameScript) + "' 'wasm-unsafe-eval'; " +
+	"style-src 'self'; img-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; " +
+	"base-uri 'none'; form-action 'none'"
+
+// scriptHash is the CSP source that allows the inline script with this text.
+func scriptHash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
 
 // widgetHandler serves the thread page (/embed/thread), prerendered with the first view read through api,
 // and the widget's assets.
@@ -73,7 +91,7 @@ func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
 		Lang:                  "en",
 		Icon:                  app.Icon{Default: "/web/icon.svg", SVG: "/web/icon.svg"},
 		Styles:                []string{"/web/thread.css"},
-		RawHeaders:            []string{frameScript},
+		RawHeaders:            []string{"<script>" + frameScript + "</script>"},
 		Resources:             widgetResources{},
 		Version:               assets.Version(),
 		ServiceWorkerTemplate: noopServiceWorker,
@@ -100,7 +118,7 @@ func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
 		defer release()
 		// The page changes with every comment, while go-app answers If-None-Match with its build's ETag.
 		r.Header.Del("If-None-Match")
-		w.Header().Set("Content-Security-Policy", frameAncestors(r.Context(), svc, q.Get("site")))
+		w.Header().Set("Content-Security-Policy", threadPagePolicy+"; "+frameAncestors(r.Context(), svc, q.Get("site")))
 		goapp.ServeHTTP(w, r)
 	})
 	mux.Handle("GET "+embedPrefix+"/", goapp)

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/threadline/threadline/linkurl"
 	"github.com/threadline/threadline/markdown"
 )
 
@@ -504,7 +505,7 @@ func checkArticle(key, title, pageURL string) (string, string, string, error) {
 	if utf8.RuneCountInString(title) > MaxArticleTitleChars {
 		title = string([]rune(title)[:MaxArticleTitleChars-1]) + "…"
 	}
-	if pageURL != "" && (len(pageURL) > MaxArticleURLBytes || !strings.HasPrefix(pageURL, "https://") && !strings.HasPrefix(pageURL, "http://")) {
+	if pageURL != "" && (len(pageURL) > MaxArticleURLBytes || !linkurl.Allowed(pageURL)) {
 		pageURL = "" // a URL we would not link to is better left out than refused: the thread still works
 	}
 	return key, title, pageURL, nil

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/threadline/threadline/linkurl"
 )
 
 // ThreadPath is the route of the thread page, below the prefix it is served under (/embed).
@@ -310,6 +312,15 @@ func (v *ThreadView) bodyView(c *Comment) app.UI {
 	return app.Raw(`<div class="tl-body">` + c.BodyHTML + `</div>`)
 }
 
+// permalink is the address of comment id on the embedding page at pageURL (the url parameter the embedding
+// script passed), or "" when that is not an address Threadline links to: only http(s) URLs become links.
+func permalink(pageURL, id string) string {
+	if u := pageURL + "#comment-" + id; pageURL != "" && linkurl.Allowed(u) {
+		return u
+	}
+	return ""
+}
+
 // flatDepth is the depth from which replies stop moving right (see thread.css) and say whom they answer.
 const flatDepth = 4
 
@@ -374,10 +385,10 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 						Text("Report")
 				}),
 				v.moderatorActions(c),
-				app.If(v.hostURL != "" && !c.Pending, func() app.UI {
+				app.If(!c.Pending && permalink(v.hostURL, c.ID) != "", func() app.UI {
 					// The link opens the publisher's page at the comment. go-app would take the click for its own
 					// router and open another window; stopping the event here leaves it to the browser.
-					return app.A().Class("tl-act tl-link").Href(v.hostURL+"#comment-"+c.ID).Target("_top").
+					return app.A().Class("tl-act tl-link").Href(permalink(v.hostURL, c.ID)).Target("_top").
 						Aria("label", "Link to this comment").
 						OnClick(func(ctx app.Context, e app.Event) { e.Call("stopPropagation") }).
 						Text("Link")

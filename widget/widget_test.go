@@ -93,3 +93,27 @@ func TestThreadViewRenders(t *testing.T) {
 		t.Error("the client rendered the seed, which only the server writes")
 	}
 }
+
+// TestOnlyHTTPPageURLsBecomeLinks: a comment's "Link", on the server and in the WebAssembly, exists only for an
+// http(s) page address (the url parameter of the thread page), and goes to the comment there. (The browser
+// tests check the rendered links; go-app's test engine prerenders, and so cannot be given a url.)
+func TestOnlyHTTPPageURLsBecomeLinks(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://news.example/post", "https://news.example/post#comment-a"},
+		{"HTTP://news.example/?q=%22", "HTTP://news.example/?q=%22#comment-a"},
+		{"javascript:alert(1)", ""},
+		{"JaVaScRiPt:alert(1)", ""},
+		{" javascript:alert(1)", ""},
+		{"java\tscript:alert(1)", ""},
+		{"data:text/html,<script>alert(1)</script>", ""},
+		{"vbscript:msgbox(1)", ""},
+		{"//evil.example/", ""},
+		{"/relative", ""},
+		{"https://", ""},
+		{"", ""},
+	} {
+		if got := permalink(tc.url, "a"); got != tc.want {
+			t.Errorf("permalink(%q) = %q, want %q", tc.url, got, tc.want)
+		}
+	}
+}

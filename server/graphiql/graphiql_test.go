@@ -271,3 +271,15 @@ func TestScrollLockStyleHash(t *testing.T) {
 		}
 	}
 }
+
+// TestPageReflectsNothing: the page is built once, from the handler's settings; nothing of the request (path,
+// query, headers) reaches it.
+func TestPageReflectsNothing(t *testing.T) {
+	ide := New("Threadline", "/graphql", "/graphiql/")
+	plain := get(t, ide.Page(), "/").Body.String()
+	hostileQuery := "/?query=" + url.QueryEscape(`"><script>alert(1)</script>`) + "&x=%3Csvg%20onload%3Dalert(1)%3E"
+	got := get(t, ide.Page(), hostileQuery, "Referer", `https://e.example/"><script>`, "User-Agent", "<script>").Body.String()
+	if got != plain {
+		t.Errorf("the page changed with the request:\n%s", got)
+	}
+}

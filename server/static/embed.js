@@ -21,9 +21,11 @@
   var origin = new URL(script.src, location.href).origin;
   var data = script.dataset;
   var params = new URLSearchParams({ site: data.site || "", article: data.article || "" });
-  if (data.theme) params.set("theme", data.theme);
+  if (data.theme === "light" || data.theme === "dark") params.set("theme", data.theme);
   if (data.title) params.set("title", data.title);
-  params.set("url", data.url || location.href.split("#")[0]);
+  // Only an http(s) address becomes the comments' permalinks (the server and the thread check it again).
+  var page = data.url || location.href.split("#")[0];
+  if (/^https?:\/\/[^\s\\]+$/i.test(page)) params.set("url", page);
   var permalink = /^#comment-([A-Za-z0-9_-]+)$/.exec(location.hash);
   var hash = permalink ? permalink[0] : "";
 
