@@ -96,6 +96,13 @@ func (l *subscriptions) initConnection(svc *thread.Service) transport.WebsocketI
 		if s == nil {
 			return refused(ctx), nil, errors.New("no socket")
 		}
+		for _, key := range []string{"Authorization", "authorization"} {
+			if v, ok := payload[key]; ok {
+				if _, text := v.(string); !text {
+					return refused(ctx), nil, errors.New("the Authorization of connection_init must be a string")
+				}
+			}
+		}
 		header := payload.Authorization()
 		since := l.watch.changes()
 		authenticated, err := svc.AuthenticateHeader(ctx, header)
