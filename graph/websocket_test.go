@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -36,7 +38,8 @@ func newWSServer(tb testing.TB, opts LiveOptions) *wsServer {
 	bus := live.NewMemory(64, 256)
 	svc.OnEvent(bus.Publish)
 	opts.Bus = bus
-	h := NewHandler(svc, Options{Live: opts})
+	logs := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := NewHandler(svc, Options{Live: opts, Log: logs, RequestID: func(context.Context) string { return "test" }})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := WithLoaders(thread.WithClient(r.Context(), "192.0.2.1"), svc)
 		h.ServeHTTP(w, r.WithContext(ctx))
@@ -280,6 +283,30 @@ func TestWebsocketSubscriptionIDs(t *testing.T) {
 			expect(t, conn, "complete", "q")
 		}
 	})
+}
+
+// TestWebsocketOperationsPerConnection: a connection runs at most its limit of operations at once; one more
+// is refused with RATE_LIMITED, and the connection goes on.
+func TestWebsocketOperationsPerConnection(t *testing.T) {
+	s := newWSServer(t, LiveOptions{PerConnection: 5, OperationsPerConnection: 2})
+	subscribe := func(id string) string {
+		return `{"id":"` + id + `","type":"subscribe","payload":{"query":"subscription($a: ID!) { commentEvents(articleId: $a) { kind } }","variables":{"a":"` + s.article + `"}}}`
+	}
+	conn := s.mustDial(t)
+	send(t, conn, initMessage)
+	expect(t, conn, "connection_ack", "")
+	send(t, conn, subscribe("a"))
+	send(t, conn, subscribe("b"))
+	send(t, conn, subscribe("c"))
+	if m := expect(t, conn, "error", "c"); !strings.Contains(string(m.Payload), "RATE_LIMITED") {
+		t.Errorf("the third: %s", m.Payload)
+	}
+	send(t, conn, `{"id":"a","type":"complete"}`)
+	time.Sleep(100 * time.Millisecond) // gqlgen ends it
+	send(t, conn, subscribe("c"))
+	if m, err, ok := read(conn, 300*time.Millisecond); ok {
+		t.Errorf("then %s %s %v", m.Type, m.Payload, err)
+	}
 }
 
 // TestWebsocketPendingPerClient: an address holds at most its limit of connections waiting for

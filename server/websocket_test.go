@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log"
 	"log/slog"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/threadline/threadline/graph"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/store/storetest"
@@ -96,12 +98,25 @@ func (s *testServer) rawWS(tb testing.TB) *websocket.Conn {
 // within a second, and what it sent first.
 func (s *testServer) refusal(tb testing.TB, msg []byte) (websocket.CloseError, []string) {
 	tb.Helper()
-	conn := s.rawWS(tb)
-	defer conn.CloseNow()
+	ce, sent, err := s.tryRefusal(msg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ce, sent
+}
+
+// tryRefusal is refusal for any goroutine: it returns what went wrong.
+func (s *testServer) tryRefusal(msg []byte) (websocket.CloseError, []string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	conn, _, err := websocket.Dial(ctx, strings.Replace(s.URL, "http", "ws", 1)+"/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		return websocket.CloseError{}, nil, err
+	}
+	defer conn.CloseNow()
 	if err := conn.Write(ctx, websocket.MessageText, msg); err != nil {
-		tb.Fatal(err)
+		return websocket.CloseError{}, nil, err
 	}
 	var sent []string
 	for {
@@ -109,9 +124,9 @@ func (s *testServer) refusal(tb testing.TB, msg []byte) (websocket.CloseError, [
 		if err != nil {
 			var ce websocket.CloseError
 			if !errors.As(err, &ce) {
-				tb.Fatalf("no close frame within a second: %v (after %q)", err, sent)
+				return ce, sent, fmt.Errorf("no close frame within a second: %w (after %q)", err, sent)
 			}
-			return ce, sent
+			return ce, sent, nil
 		}
 		sent = append(sent, string(b))
 	}
@@ -193,11 +208,11 @@ func TestRefusedConnectionInitIsClosedAndFreed(t *testing.T) {
 	fds, goroutines := openFDs(t), runtime.NumGoroutine()
 	var wg sync.WaitGroup
 	work := make(chan []byte)
-	for range 8 { // well under the 32 connections an address may hold waiting
+	for range 8 { // well under the connections an address may hold waiting
 		wg.Go(func() {
 			for msg := range work {
-				if ce, _ := fx.refusal(t, msg); ce.Code != 4403 {
-					t.Errorf("closed with %d", ce.Code)
+				if ce, _, err := fx.tryRefusal(msg); err != nil || ce.Code != 4403 {
+					t.Errorf("closed with %d: %v", ce.Code, err)
 				}
 			}
 		})
@@ -219,9 +234,9 @@ func TestRefusedConnectionInitIsClosedAndFreed(t *testing.T) {
 			nowFDs, fds, nowGoroutines, goroutines)
 	}
 
-	// The address's count of connections waiting for their init went back to zero: it may hold its 32 again.
+	// The address's count of connections waiting for their init went back to zero: it may hold its share again.
 	var waiting []*websocket.Conn
-	for range 32 {
+	for range graph.DefaultPendingPerClient {
 		waiting = append(waiting, fx.rawWS(t))
 	}
 	for _, c := range waiting {
@@ -367,4 +382,3 @@ func TestLiveCredentialsAreRechecked(t *testing.T) {
 		t.Logf("closed %v after it was accepted", time.Since(start))
 	})
 }
-
