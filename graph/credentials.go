@@ -10,27 +10,28 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-// credentialWatch keeps the credentials of live WebSocket connections true: a connection whose credentials no
-// longer grant what they granted when it was accepted is closed with 4403, and its client authenticates
-// again. It checks again, through thread's AuthenticateHeader as at connection_init,
+// credentialWatch keeps the credentials of live connections true: a WebSocket connection, or a Server-Sent
+// Events stream, whose credentials no longer grant what they granted when it was accepted is ended (a
+// WebSocket with 4403), and its client authenticates again. It checks again, through thread's
+// AuthenticateHeader as at the connection's start,
 //   - the connections of a site whose signing secret changed, when the service says something changed
 //     (OnChange(0): a site rotated its secret, here or in another process);
 //   - the connections of a reader suspended or deleted (OnReaderChange);
 //   - every connection, every RecheckInterval, for changes no hook sees;
 //   - a connection authenticated while a change was being checked, which the check may have missed.
 //
-// A session's connection is closed when the session expires. Anonymous connections have nothing to check.
+// A session's connection is ended when the session expires. Anonymous connections have nothing to check.
 type credentialWatch struct {
 	svc      *thread.Service
 	interval time.Duration
 	log      *slog.Logger
 
 	mu       sync.Mutex
-	conns    map[*connection]*time.Timer // each authenticated connection, with its expiry timer (nil: none)
-	secrets  map[int64][32]byte          // the fingerprint of each site's secret when last looked at
-	changed  uint64                      // counts the changes told, see add
-	todo     recheck                     // what the next check is to look at
-	running  bool                        // a goroutine is checking
+	conns    map[*watched]*time.Timer // each authenticated connection, with its expiry timer (nil: none)
+	secrets  map[int64][32]byte       // the fingerprint of each site's secret when last looked at
+	changed  uint64                   // counts the changes told, see add
+	todo     recheck                  // what the next check is to look at
+	running  bool                     // a goroutine is checking
 	backstop *time.Timer
 }
 
@@ -38,7 +39,15 @@ type credentialWatch struct {
 type recheck struct {
 	all, sites bool
 	readers    map[int64]bool
-	conns      map[*connection]bool
+	conns      map[*watched]bool
+}
+
+// watched is a live connection's credentials: the Authorization it was accepted with, what that granted then,
+// and how to end the connection.
+type watched struct {
+	header string
+	grant  thread.Grant
+	end    func()
 }
 
 func (r recheck) empty() bool {
@@ -46,7 +55,7 @@ func (r recheck) empty() bool {
 }
 
 func newCredentialWatch(svc *thread.Service, interval time.Duration, log *slog.Logger) *credentialWatch {
-	w := &credentialWatch{svc: svc, interval: interval, log: log, conns: map[*connection]*time.Timer{}}
+	w := &credentialWatch{svc: svc, interval: interval, log: log, conns: map[*watched]*time.Timer{}}
 	w.secrets, _ = w.fingerprints(context.Background()) // without them, the first change checks every site
 	svc.OnChange(func(articleID int64) {
 		if articleID == 0 {
@@ -71,15 +80,18 @@ func (w *credentialWatch) changes() uint64 {
 	return w.changed
 }
 
-// add watches an authenticated connection whose credentials are accepted until until (zero: no expiry). since
-// is changes() from before it authenticated: if a change came meanwhile, the connection is checked again.
-func (w *credentialWatch) add(c *connection, until time.Time, since uint64) {
-	if c.header == "" {
-		return // anonymous: nothing to withdraw
+// add watches the credentials a connection was accepted with, header (its Authorization) granting grant until
+// until (zero: no expiry); end ends the connection. since is changes() from before it authenticated: if a
+// change came meanwhile, the connection is checked again. It returns nil, watching nothing, for an anonymous
+// connection.
+func (w *credentialWatch) add(header string, grant thread.Grant, until time.Time, since uint64, end func()) *watched {
+	if header == "" || grant == (thread.Grant{}) {
+		return nil // anonymous: nothing to withdraw
 	}
+	c := &watched{header: header, grant: grant, end: end}
 	var expiry *time.Timer
 	if !until.IsZero() {
-		expiry = time.AfterFunc(max(until.Sub(w.svc.Now()), 0), func() { c.end(closeForbidden, errRevoked) })
+		expiry = time.AfterFunc(max(until.Sub(w.svc.Now()), 0), end)
 	}
 	w.mu.Lock()
 	w.conns[c] = expiry
@@ -91,14 +103,19 @@ func (w *credentialWatch) add(c *connection, until time.Time, since uint64) {
 	if missed {
 		w.schedule(func(r *recheck) {
 			if r.conns == nil {
-				r.conns = map[*connection]bool{}
+				r.conns = map[*watched]bool{}
 			}
 			r.conns[c] = true
 		})
 	}
+	return c
 }
 
-func (w *credentialWatch) remove(c *connection) {
+// remove stops watching c (nil: nothing).
+func (w *credentialWatch) remove(c *watched) {
+	if c == nil {
+		return
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if expiry, ok := w.conns[c]; ok {
@@ -160,7 +177,7 @@ func (w *credentialWatch) check(todo recheck) {
 	if todo.sites {
 		sites = w.changedSites(ctx)
 	}
-	byHeader := map[string][]*connection{}
+	byHeader := map[string][]*watched{}
 	w.mu.Lock()
 	for c := range w.conns {
 		if todo.all || sites[c.grant.SiteID] || todo.readers[c.grant.ReaderID] || todo.conns[c] {
@@ -177,7 +194,7 @@ func (w *credentialWatch) check(todo recheck) {
 		grant := thread.GrantOf(authenticated)
 		for _, c := range conns {
 			if err != nil || grant != c.grant {
-				c.end(closeForbidden, errRevoked)
+				c.end()
 			}
 		}
 	}

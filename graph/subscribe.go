@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
 
@@ -59,9 +60,7 @@ type connKey struct{}
 type connection struct {
 	socket *socket
 	cancel context.CancelCauseFunc
-	// header is the Authorization the connection was accepted with, grant what it granted then.
-	header string
-	grant  thread.Grant
+	watch  *watched // its credentials, nil for an anonymous connection
 
 	mu     sync.Mutex
 	open   int
@@ -110,16 +109,17 @@ func (l *subscriptions) initConnection(svc *thread.Service) transport.WebsocketI
 			return refused(ctx), nil, errors.New(thread.ErrorMessage(err))
 		}
 		ctx, cancel := context.WithCancelCause(authenticated)
-		c := &connection{socket: s, cancel: cancel, header: header, grant: thread.GrantOf(authenticated)}
+		c := &connection{socket: s, cancel: cancel}
 		c.idle = time.AfterFunc(l.opts.IdleTimeout, func() { c.end(websocket.StatusNormalClosure, errIdle) })
-		l.watch.add(c, thread.AcceptedUntil(authenticated), since)
+		c.watch = l.watch.add(header, thread.GrantOf(authenticated), thread.AcceptedUntil(authenticated), since,
+			func() { c.end(closeForbidden, errRevoked) })
 		s.whenReleased(func() {
 			c.mu.Lock()
 			c.closed = true
 			c.idle.Stop()
 			c.mu.Unlock()
 			cancel(errClosed)
-			l.watch.remove(c)
+			l.watch.remove(c.watch)
 		})
 		return context.WithValue(ctx, connKey{}, c), nil, nil
 	}
@@ -185,6 +185,22 @@ func dropConnection(ctx context.Context) {
 	}
 }
 
+// watchStream has the credentials of a Server-Sent Events stream watched while the subscription runs, as a
+// WebSocket connection's are (which are watched from connection_init), and returns the function that stops it.
+// The stream ends when they no longer hold.
+func (l *subscriptions) watchStream(ctx context.Context) func() {
+	cancel, ok := ctx.Value(streamKey{}).(context.CancelCauseFunc)
+	if !ok || ctx.Value(connKey{}) != nil || !graphql.HasOperationContext(ctx) {
+		return func() {}
+	}
+	if _, err := thread.CheckedViewer(ctx); err != nil {
+		return func() {} // refused already: the stream runs as anonymous
+	}
+	header := graphql.GetOperationContext(ctx).Headers.Get("Authorization")
+	w := l.watch.add(header, thread.GrantOf(ctx), thread.AcceptedUntil(ctx), l.watch.changes(), func() { cancel(errRevoked) })
+	return func() { l.watch.remove(w) }
+}
+
 // streamKey carries the cancel function of a Server-Sent Events request.
 type streamKey struct{}
 
@@ -211,10 +227,12 @@ func (r *Resolver) commentEvents(ctx context.Context, articleID int64, after liv
 	if err != nil {
 		return nil, err
 	}
+	unwatch := r.live.watchStream(ctx)
 	sub := r.live.opts.Bus.Subscribe(articleID, after)
 	out := make(chan *CommentEvent)
 	go func() {
 		defer release()
+		defer unwatch()
 		defer close(out)
 		defer sub.Close()
 		for {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -330,6 +332,53 @@ func TestLiveCredentialsAreRechecked(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("Server-Sent Events stream", func(t *testing.T) {
+		fx := newModFixture(t, thread.SiteSettings{Premoderation: true})
+		moderator, _ := fx.user(t, "Mo", true)
+		body, _ := json.Marshal(map[string]any{"query": eventsQuery, "variables": map[string]any{"a": fx.article}})
+		req, err := http.NewRequest(http.MethodPost, fx.URL+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+moderator)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		lines := make(chan string, 100)
+		go func() {
+			defer close(lines)
+			scanner := bufio.NewScanner(resp.Body)
+			for scanner.Scan() {
+				lines <- scanner.Text()
+			}
+		}()
+		if first := <-lines; first != ":" {
+			t.Fatalf("the stream opened with %q", first)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if _, err := fx.Svc.RotateSecret(ctx, "blog"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(within)
+		for {
+			select {
+			case line, open := <-lines:
+				if !open {
+					return
+				}
+				if strings.HasPrefix(line, "data: ") && !strings.Contains(line, `"errors"`) {
+					t.Errorf("after the rotation the stream sent %s", line)
+				}
+			case <-deadline:
+				t.Fatalf("the stream is still open %v after the rotation", within)
+			}
+		}
+	})
 
 	t.Run("suspension", func(t *testing.T) {
 		fx := newModFixture(t, thread.SiteSettings{})
