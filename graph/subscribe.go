@@ -31,7 +31,7 @@ type LiveOptions struct {
 	// PerConnection, room for as many queries as subscriptions.
 	OperationsPerConnection int
 	// RecheckInterval is how often the credentials of live connections are checked again even when nothing
-	// said they changed: a backstop for changes made where no hook sees them.
+	// said they changed: a backstop for changes made where no hook sees them. Negative: never.
 	RecheckInterval time.Duration
 }
 

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -24,6 +25,7 @@ import (
 // wsServer is the GraphQL handler over a real SQLite file with the sample, behind a real HTTP server.
 type wsServer struct {
 	url     string
+	dbPath  string
 	svc     *thread.Service
 	bus     *live.Memory
 	article string
@@ -31,7 +33,7 @@ type wsServer struct {
 
 func newWSServer(tb testing.TB, opts LiveOptions) *wsServer {
 	tb.Helper()
-	_, svc := storetest.Open(tb)
+	db, svc := storetest.Open(tb)
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		tb.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func newWSServer(tb testing.TB, opts LiveOptions) *wsServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &wsServer{url: strings.Replace(hs.URL, "http", "ws", 1), svc: svc, bus: bus, article: globalID(kindArticle, a.ID)}
+	return &wsServer{url: strings.Replace(hs.URL, "http", "ws", 1), dbPath: db.Path(), svc: svc, bus: bus, article: globalID(kindArticle, a.ID)}
 }
 
 // testConn is a client's connection, read in the background so that waiting for a message that should not
@@ -347,4 +349,39 @@ func TestWebsocketSubprotocolRequired(t *testing.T) {
 			t.Errorf("subprotocols %v: %v", protocols, err)
 		}
 	}
+}
+
+// TestWebsocketPeriodicRecheck: a change no hook tells of (here, a reader's token withdrawn straight in the
+// database) still closes the connections it concerns, at the next periodic check; others stay open.
+func TestWebsocketPeriodicRecheck(t *testing.T) {
+	s := newWSServer(t, LiveOptions{RecheckInterval: 200 * time.Millisecond})
+	ctx := context.Background()
+	gone, goneToken, err := s.svc.CreateReader(ctx, "demo", "Gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stayingToken, err := s.svc.CreateReader(ctx, "demo", "Staying")
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect := func(token string) *testConn {
+		c := s.mustDial(t)
+		send(t, c, `{"type":"connection_init","payload":{"Authorization":"Bearer `+token+`"}}`)
+		expect(t, c, "connection_ack", "")
+		return c
+	}
+	goneConn, stayingConn := connect(goneToken), connect(stayingToken)
+	db, err := sql.Open("sqlite", "file:"+s.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE readers SET token_hash = NULL WHERE id = ?`, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ce := closedWith(t, goneConn, 2*time.Second); ce.Code != closeForbidden {
+		t.Errorf("closed with %d %q", ce.Code, ce.Reason)
+	}
+	send(t, stayingConn, `{"type":"ping"}`)
+	expect(t, stayingConn, "pong", "")
 }
