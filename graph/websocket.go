@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,9 +102,7 @@ func newWebsocketTransport(svc *thread.Service, live *subscriptions, log *slog.L
 func (t *websocketTransport) Supports(r *http.Request) bool { return t.inner.Supports(r) }
 
 func (t *websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	if !slices.ContainsFunc(strings.Split(r.Header.Get("Sec-WebSocket-Protocol"), ","), func(p string) bool {
-		return strings.TrimSpace(p) == subprotocol
-	}) {
+	if !offers(r, subprotocol) {
 		http.Error(w, "this endpoint speaks the graphql-transport-ws subprotocol only", http.StatusBadRequest)
 		return
 	}
@@ -130,6 +127,18 @@ func (t *websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec gra
 		s.release()
 	}()
 	t.inner.Do(w, r.WithContext(context.WithValue(r.Context(), socketKey{}, s)), exec)
+}
+
+// offers reports whether the WebSocket handshake r offers the subprotocol.
+func offers(r *http.Request, protocol string) bool {
+	for _, line := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(line, ",") {
+			if strings.TrimSpace(p) == protocol {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // acceptor accepts the WebSocket of a request for gqlgen, with the socket Do made for it.
