@@ -123,6 +123,8 @@ func (t *websocketTransport) Do(w http.ResponseWriter, r *http.Request, exec gra
 			s.closeWith(websocket.StatusInternalError, "Internal Error")
 		} else if !s.acknowledged() {
 			s.closeWith(closeForbidden, reasonForbidden)
+		} else {
+			s.closeWith(websocket.StatusNormalClosure, "terminated")
 		}
 		s.release()
 	}()
