@@ -10,7 +10,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -59,12 +58,7 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	// POST transport) and WebSocket with graphql-transport-ws. Any origin may connect, as with CORS: there are
 	// no cookies, and credentials travel in connection_init.
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 25 * time.Second})
-	srv.AddTransport(transport.Websocket{
-		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
-		InitFunc:              live.initConnection(svc),
-		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 25 * time.Second,
-	})
+	srv.AddTransport(newWebsocketTransport(svc, live, opts.Log))
 	srv.AddTransport(httpTransport{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

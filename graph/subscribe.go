@@ -6,7 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/thread"
@@ -20,6 +22,17 @@ type LiveOptions struct {
 	PerConnection, PerClient int
 	// IdleTimeout closes a WebSocket connection that has had no subscription for that long.
 	IdleTimeout time.Duration
+	// InitTimeout closes a WebSocket connection that has not sent connection_init for that long (4408).
+	InitTimeout time.Duration
+	// PendingPerClient bounds the WebSocket connections of one client address not yet acknowledged; more are
+	// refused with 429 before the upgrade.
+	PendingPerClient int
+	// OperationsPerConnection bounds the operations running at once on one WebSocket connection; 0: twice
+	// PerConnection, room for as many queries as subscriptions.
+	OperationsPerConnection int
+	// RecheckInterval is how often the credentials of live connections are checked again even when nothing
+	// said they changed: a backstop for changes made where no hook sees them. Negative: never.
+	RecheckInterval time.Duration
 }
 
 // Defaults for LiveOptions. A reader's page needs one subscription; the per-address default leaves room for a
@@ -28,11 +41,13 @@ const (
 	DefaultSubscriptionsPerConnection = 10
 	DefaultSubscriptionsPerClient     = 20_000
 	DefaultIdleTimeout                = 5 * time.Minute
+	DefaultRecheckInterval            = time.Minute
 )
 
 // subscriptions counts open subscriptions per client address.
 type subscriptions struct {
-	opts LiveOptions
+	opts  LiveOptions
+	watch *credentialWatch
 
 	mu       sync.Mutex
 	byClient map[string]int
@@ -41,34 +56,78 @@ type subscriptions struct {
 // connKey marks a context as a WebSocket connection's, with the state subscriptions share.
 type connKey struct{}
 
-// connection is a WebSocket connection's count of subscriptions, and its end.
+// connection is an acknowledged WebSocket connection: its count of subscriptions, its credentials, and its end.
 type connection struct {
+	socket *socket
+	cancel context.CancelCauseFunc
+	watch  *watched // its credentials, nil for an anonymous connection
+
 	mu     sync.Mutex
 	open   int
 	idle   *time.Timer
-	cancel context.CancelCauseFunc
+	closed bool // the idle timer is not to start again
 }
 
-// errIdle and errBehind say why the server closed a connection.
+// errIdle and errBehind say why the server closed a connection; errRevoked why its operations ended.
 var (
-	errIdle   = errors.New("closed: no subscription for too long")
-	errBehind = errors.New("closed: the subscriber fell behind; reconnect and subscribe with `after` to catch up")
+	errIdle    = errors.New("closed: no subscription for too long")
+	errBehind  = errors.New("closed: the subscriber fell behind; reconnect and subscribe with `after` to catch up")
+	errRevoked = errors.New("closed: its credentials no longer hold")
+	errClosed  = errors.New("closed")
 )
 
+// end closes the connection with code and why, and ends its operations.
+func (c *connection) end(code websocket.StatusCode, why error) {
+	reason := why.Error()
+	if code == closeForbidden {
+		reason = reasonForbidden
+	}
+	c.socket.closeWith(code, reason)
+	c.cancel(why)
+}
+
 // initConnection authenticates a WebSocket connection from its connection_init payload (`Authorization:
-// Bearer TOKEN`, as the HTTP header would carry it) and starts its idle timer.
+// Bearer TOKEN`, as the HTTP header would carry it), starts its idle timer, and has its credentials watched
+// while it lasts. Refused credentials close it with 4403.
 func (l *subscriptions) initConnection(svc *thread.Service) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		ctx, err := svc.AuthenticateHeader(ctx, payload.Authorization())
-		if err != nil {
-			return nil, nil, errors.New(thread.ErrorMessage(err))
+		s := socketOf(ctx)
+		if s == nil {
+			return refused(ctx), nil, errors.New("no socket")
 		}
-		ctx, cancel := context.WithCancelCause(ctx)
-		c := &connection{cancel: cancel}
-		c.idle = time.AfterFunc(l.opts.IdleTimeout, func() { cancel(errIdle) })
-		ctx = transport.AppendCloseReason(ctx, "closed by the server: idle, or too far behind")
+		for _, key := range []string{"Authorization", "authorization"} {
+			if v, ok := payload[key]; ok {
+				if _, text := v.(string); !text {
+					return refused(ctx), nil, errors.New("the Authorization of connection_init must be a string")
+				}
+			}
+		}
+		header := payload.Authorization()
+		since := l.watch.changes()
+		authenticated, err := svc.AuthenticateHeader(ctx, header)
+		if err != nil {
+			return refused(ctx), nil, errors.New(thread.ErrorMessage(err))
+		}
+		ctx, cancel := context.WithCancelCause(authenticated)
+		c := &connection{socket: s, cancel: cancel}
+		c.idle = time.AfterFunc(l.opts.IdleTimeout, func() { c.end(websocket.StatusNormalClosure, errIdle) })
+		c.watch = l.watch.add(header, thread.GrantOf(authenticated), thread.AcceptedUntil(authenticated), since,
+			func() { c.end(closeForbidden, errRevoked) })
+		s.whenReleased(func() {
+			c.mu.Lock()
+			c.closed = true
+			c.idle.Stop()
+			c.mu.Unlock()
+			cancel(errClosed)
+			l.watch.remove(c.watch)
+		})
 		return context.WithValue(ctx, connKey{}, c), nil, nil
 	}
+}
+
+// refused is the context gqlgen closes a refused connection with: 4403, as graphql-transport-ws asks.
+func refused(ctx context.Context) context.Context {
+	return transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, reasonForbidden), closeForbidden)
 }
 
 // acquire counts a new subscription against the limits, and returns the function that uncounts it.
@@ -110,7 +169,7 @@ func (l *subscriptions) acquire(ctx context.Context) (func(), error) {
 func (c *connection) release(idle time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.open--; c.open == 0 {
+	if c.open--; c.open == 0 && !c.closed {
 		c.idle.Reset(idle)
 	}
 }
@@ -118,12 +177,28 @@ func (c *connection) release(idle time.Duration) {
 // dropConnection ends the connection (WebSocket) or the request (Server-Sent Events) a subscription runs on.
 func dropConnection(ctx context.Context) {
 	if c, ok := ctx.Value(connKey{}).(*connection); ok {
-		c.cancel(errBehind)
+		c.end(websocket.StatusNormalClosure, errBehind)
 		return
 	}
 	if cancel, ok := ctx.Value(streamKey{}).(context.CancelCauseFunc); ok {
 		cancel(errBehind)
 	}
+}
+
+// watchStream has the credentials of a Server-Sent Events stream watched while the subscription runs, as a
+// WebSocket connection's are (which are watched from connection_init), and returns the function that stops it.
+// The stream ends when they no longer hold.
+func (l *subscriptions) watchStream(ctx context.Context) func() {
+	cancel, ok := ctx.Value(streamKey{}).(context.CancelCauseFunc)
+	if !ok || ctx.Value(connKey{}) != nil || !graphql.HasOperationContext(ctx) {
+		return func() {}
+	}
+	if _, err := thread.CheckedViewer(ctx); err != nil {
+		return func() {} // refused already: the stream runs as anonymous
+	}
+	header := graphql.GetOperationContext(ctx).Headers.Get("Authorization")
+	w := l.watch.add(header, thread.GrantOf(ctx), thread.AcceptedUntil(ctx), l.watch.changes(), func() { cancel(errRevoked) })
+	return func() { l.watch.remove(w) }
 }
 
 // streamKey carries the cancel function of a Server-Sent Events request.
@@ -152,10 +227,12 @@ func (r *Resolver) commentEvents(ctx context.Context, articleID int64, after liv
 	if err != nil {
 		return nil, err
 	}
+	unwatch := r.live.watchStream(ctx)
 	sub := r.live.opts.Bus.Subscribe(articleID, after)
 	out := make(chan *CommentEvent)
 	go func() {
 		defer release()
+		defer unwatch()
 		defer close(out)
 		defer sub.Close()
 		for {

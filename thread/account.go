@@ -40,5 +40,6 @@ func (s *Service) DeleteMyAccount(ctx context.Context) (int, error) {
 	for _, id := range articles {
 		s.changed(id)
 	}
+	s.readerChanged(r.ID)
 	return n, nil
 }

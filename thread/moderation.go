@@ -327,6 +327,7 @@ func (s *Service) SuspendReader(ctx context.Context, readerID int64, days int, r
 		return nil, err
 	}
 	r.SuspendedUntil, r.SuspensionReason = a.Until, reason
+	s.readerChanged(r.ID)
 	return r, nil
 }
 

@@ -26,6 +26,8 @@ type Service struct {
 	onEvents  []func(Event)
 	order     writeOrder // see inOrder
 
+	onReaders []func(readerID int64) // see OnReaderChange
+
 	// Rate limiters (nil: no limit): comments per reader, writes and new readers per client address.
 	comments, writes, readers *limiter
 }

@@ -25,13 +25,15 @@ const (
 	// MaxSessionLife caps how long a session lasts, whatever the site's token says.
 	MaxSessionLife = 30 * 24 * time.Hour
 	sessionIssuer  = "threadline"
+	// ssoLeeway is the grace given to tokens past their expiry, for clocks that disagree.
+	ssoLeeway = time.Minute
 )
 
 // ssoParser accepts HS256 only (never "none", never a public-key algorithm keyed by our secret) and requires an
 // expiry, with a minute's grace for clocks that disagree. It reads the service's clock.
 func (s *Service) ssoParser() *jwt.Parser {
 	return jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(),
-		jwt.WithLeeway(time.Minute), jwt.WithTimeFunc(s.Now))
+		jwt.WithLeeway(ssoLeeway), jwt.WithTimeFunc(s.Now))
 }
 
 // SignIn verifies a token the site siteSlug signed for its logged-in user, maps the user to a reader of the
@@ -181,5 +183,5 @@ func (s *Service) authenticateSession(ctx context.Context, token string) (contex
 		return nil, err
 	}
 	r.Moderator = claims.Moderator
-	return WithViewer(ctx, r), nil
+	return context.WithValue(ctx, viewerKey{}, viewer{reader: r, acceptedUntil: claims.ExpiresAt.Add(ssoLeeway)}), nil
 }

@@ -159,6 +159,7 @@ func (s *Service) RotateSecret(ctx context.Context, slug string) (string, error)
 	if err := s.store.UpdateSite(ctx, site); err != nil {
 		return "", err
 	}
+	s.changed(0) // live connections signed in with the old secret re-check their credentials
 	return site.SigningSecret, nil
 }
 

@@ -3,6 +3,7 @@ package thread
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 type viewerKey struct{}
@@ -14,6 +15,8 @@ type viewer struct {
 	// keySite and keyID are set for a request made with a moderator key of the site keySite.
 	keySite, keyID int64
 	err            error
+	// acceptedUntil is when a session's token stops being accepted; zero for credentials that do not expire.
+	acceptedUntil time.Time
 }
 
 // WithViewer returns a context for a request made by reader r, or by an anonymous reader when r is nil.
@@ -94,4 +97,48 @@ func RequireViewer(ctx context.Context) (*Reader, error) {
 // CanEdit reports whether reader r may edit or delete comment c.
 func CanEdit(r *Reader, c *Comment) bool {
 	return r != nil && c.AuthorID == r.ID && c.Status == StatusPublished
+}
+
+// Grant is what a request's credentials were found to grant, in a form that compares: a live connection keeps
+// the Grant it was accepted with, and its credentials still hold while authenticating them again gives the same.
+type Grant struct {
+	ReaderID, KeyID int64
+	SiteID          int64 // the reader's site, or the moderator key's
+	Moderator       bool
+	// SuspendedUntil is the reader's suspension (Unix milliseconds), so that a new one reads as a change.
+	SuspendedUntil int64
+}
+
+// GrantOf returns what the request's credentials grant; the zero Grant for an anonymous request.
+func GrantOf(ctx context.Context) Grant {
+	v := viewerOf(ctx)
+	switch {
+	case v.keyID != 0:
+		return Grant{KeyID: v.keyID, SiteID: v.keySite, Moderator: true}
+	case v.reader != nil:
+		return Grant{ReaderID: v.reader.ID, SiteID: v.reader.SiteID, Moderator: v.reader.Moderator,
+			SuspendedUntil: v.reader.SuspendedUntil.UnixMilli()}
+	}
+	return Grant{}
+}
+
+// AcceptedUntil returns when the request's credentials stop being accepted, by the service's clock: a session's
+// expiry plus the grace Authenticate allows. It is the zero time for credentials that do not expire.
+func AcceptedUntil(ctx context.Context) time.Time { return viewerOf(ctx).acceptedUntil }
+
+// OnReaderChange registers fn to be called, with the reader's ID, after a change to a reader that may withdraw
+// what their credentials grant: a suspension, or the deletion of their account. Changes to a whole site (its
+// secret rotated) are told to OnChange with 0. It runs synchronously, so it must be quick.
+func (s *Service) OnReaderChange(fn func(readerID int64)) {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
+	s.onReaders = append(s.onReaders, fn)
+}
+
+func (s *Service) readerChanged(readerID int64) {
+	s.changeMu.RLock()
+	defer s.changeMu.RUnlock()
+	for _, fn := range s.onReaders {
+		fn(readerID)
+	}
 }
