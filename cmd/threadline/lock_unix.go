@@ -18,9 +18,15 @@ import (
 // The lock is only for servers: the other commands (import, site, export, backup, migrate) run beside one.
 func lockServe(db string) (release func(), err error) {
 	path := lockPath(db)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// Never through a symbolic link, and only a regular file: the server may run as a user who could be made to
+	// write its process ID over a file someone else pointed the lock at.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("the lock beside the database: %w", err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("the lock beside the database: %s is not a regular file", path)
 	}
 	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		defer f.Close()
