@@ -286,3 +286,19 @@ func TestWatchStop(t *testing.T) {
 		t.Errorf("%d calls after Stop", n)
 	}
 }
+
+// BenchmarkWatchPoll measures one poll: how long it holds the writer, four times a second.
+func BenchmarkWatchPoll(b *testing.B) {
+	db := mustOpen(b)
+	w, err := db.Watch(time.Hour, func() {}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := w.poll(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

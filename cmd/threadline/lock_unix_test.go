@@ -27,7 +27,7 @@ func TestServeRefusesASecondServer(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "one.db")
-	first, firstAddr := startServeProcess(t, "--db", db)
+	firstPID, firstAddr, killFirst := startServeProcess(t, "--db", db)
 	real, err := filepath.EvalSymlinks(db)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestServeRefusesASecondServer(t *testing.T) {
 				t.Errorf("the refusal took %v", took)
 			}
 			msg := stderr.String()
-			for _, want := range []string{"already serves " + real, "process " + strconv.Itoa(first.Process.Pid), real + ".lock", "--db"} {
+			for _, want := range []string{"already serves " + real, "process " + strconv.Itoa(firstPID), real + ".lock", "--db"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("the refusal lacks %q:\n%s", want, msg)
 				}
@@ -89,10 +89,7 @@ func TestServeRefusesASecondServer(t *testing.T) {
 	}
 
 	// SIGKILL leaves no stale lock: the kernel drops it with the process.
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Wait()
+	killFirst()
 	next := startServe(t, "--db", db)
 	if n := next.commentCount(t); n != 45 {
 		t.Errorf("after the kill: commentCount = %d", n)

@@ -51,10 +51,11 @@ func threadlineCommand(ctx context.Context, t *testing.T, args ...string) *exec.
 	return cmd
 }
 
-// startServeProcess starts `threadline serve` in a process of its own and waits until it answers.
-func startServeProcess(t *testing.T, args ...string) (*exec.Cmd, string) {
+// startServeProcess starts `threadline serve` in a process of its own and waits until it answers. kill ends
+// it with SIGKILL (Unix) and waits for it; the cleanup does that too.
+func startServeProcess(t *testing.T, args ...string) (pid int, addr string, kill func()) {
 	t.Helper()
-	addr := freeAddr(t)
+	addr = freeAddr(t)
 	cmd := threadlineCommand(context.Background(), t, append([]string{"serve", "--addr", addr, "--log-level", "WARN"}, args...)...)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
@@ -63,17 +64,18 @@ func startServeProcess(t *testing.T, args ...string) (*exec.Cmd, string) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
+	kill = sync.OnceFunc(func() {
 		cmd.Process.Kill()
 		<-exited
 	})
+	t.Cleanup(kill)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return cmd, addr
+				return cmd.Process.Pid, addr, kill
 			}
 		}
 		select {
