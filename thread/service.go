@@ -55,6 +55,11 @@ func (s *Service) changed(articleID int64) {
 	}
 }
 
+// ExternalChange tells the OnChange functions that another process committed to the database (a `threadline
+// import` or `site` run beside the server, or any SQLite client): which articles it touched is unknown, so it
+// is reported as a change to everything.
+func (s *Service) ExternalChange() { s.changed(0) }
+
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
 // Site returns the site with the given slug.

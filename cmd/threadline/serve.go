@@ -84,6 +84,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	tuneGC()
+	// One server per database file: a second one's cache would never hear of the first one's writes. Taken
+	// before the database is opened, released after it is closed.
+	unlock, err := lockServe(cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return err
@@ -125,6 +132,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Commands run beside the server (import, site) and other SQLite clients write to the same file: each of
+	// their commits empties the response cache, within a quarter of a second. Started once the cache is
+	// registered (server.New) and before the first request; stopped before the database is closed.
+	var lastWarned time.Time // the polls fail together: one line a minute says it
+	watcher, err := db.Watch(store.DefaultWatchInterval, svc.ExternalChange, func(err error) {
+		if time.Since(lastWarned) >= time.Minute {
+			lastWarned = time.Now()
+			log.Warn("cannot tell whether other processes changed the database; cached answers may be stale until it answers", "err", err)
+		}
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer watcher.Stop()
 	log.Info("threadline is serving", "url", "http://"+displayAddr(ln.Addr()), "graphql", "/graphql", "db", cfg.DB)
 
 	servers := []*http.Server{srv}
