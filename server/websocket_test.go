@@ -294,11 +294,8 @@ func TestLiveCredentialsAreRechecked(t *testing.T) {
 			if _, err := db.Exec(`UPDATE sites SET signing_secret = 'rotated elsewhere' WHERE slug = 'blog'`); err != nil {
 				t.Fatal(err)
 			}
-			// The service hears of another process's change through OnChange(0), which Service.ExternalChange
-			// calls; creating a site here calls it the same way.
-			if _, err := fx.Svc.EnsureSite(ctx, "elsewhere", "Elsewhere"); err != nil {
-				t.Fatal(err)
-			}
+			// The store's watcher tells the service of another process's change (see TestServeSeesOtherProcessesWrites).
+			fx.Svc.ExternalChange()
 			return "rotated elsewhere"
 		},
 	}
