@@ -8,10 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/coder/websocket"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/threadline/threadline/thread"
@@ -67,11 +65,20 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	})
 	srv.AddTransport(httpTransport{})
 
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Every transport reaches the executor through CreateOperationContext, which runs the operation parameter
+	// mutators below in this order, then parses and validates (with the token limit and capped errors), then
+	// the operation context mutators in this order. So every bound holds on every transport, before
+	// authentication (which happens at execution) and before gqlgen parses or validates anything.
+	queries := newQueryCache(QueryCacheBytes)
+	srv.SetQueryCache(queries)
+	srv.SetParserTokenLimit(MaxTokens)
+	srv.SetValidationRulesFn(cappedRules)
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity)) // after validation, first of the context mutators
+	srv.Use(jsonLimits{})                                  // variables and extensions
+	srv.Use(newPersistedQueries(PersistedQueryBytes))      // a hash alone becomes its query; kept once it passed
+	srv.Use(documentLimits{known: queries})                // parse and measure, before validation
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(shapeLimit{maxDepth: MaxDepth, maxFields: MaxFields}) // before the complexity walk, which it protects
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.AroundResponses(capErrors)
 
 	srv.AroundOperations(onlyQueriesCacheable)
 	present := presentError(opts.Log, opts.RequestID)

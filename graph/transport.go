@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/threadline/threadline/thread"
 )
+
+// MaxGETBytes bounds the query string of a GET request: a query of MaxQueryBytes, escaped, with a few
+// variables. Only queries travel by GET; comments are posted.
+const MaxGETBytes = 2*MaxQueryBytes + 8<<10
 
 // httpTransport is GraphQL over HTTP: queries over GET, any operation over POST with a JSON body. It replaces
 // gqlgen's GET and POST transports so that every refusal goes through the error presenter (and so carries an
@@ -48,6 +53,10 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	start := graphql.Now()
 	params := &graphql.RawParams{Headers: r.Header}
 	if r.Method == http.MethodGet {
+		if len(r.URL.RawQuery) > MaxGETBytes {
+			refuse(http.StatusRequestURITooLong, fmt.Sprintf("the query string is longer than the limit of %d bytes; send long requests with POST", MaxGETBytes))
+			return
+		}
 		q := r.URL.Query()
 		params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
 		for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {

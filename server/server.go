@@ -76,7 +76,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	}})
 	ide := graphiql.New("Threadline", "/graphql", "/graphiql/")
 
-	cache := newResponseCache(1024, 1<<20)
+	cache := newResponseCache(responseCacheBytes, responseCacheMaxEntry)
 	svc.OnChange(cache.changed)
 
 	mux := http.NewServeMux()
