@@ -38,6 +38,17 @@ type Observer interface {
 // automatic persisted queries, introspection, complexity and depth limits, and errors with stable codes. The
 // request context must carry loaders (WithLoaders) and the viewer (thread.WithViewer).
 func NewHandler(svc *thread.Service, opts Options) *handler.Server {
+	return newHandler(svc, opts).Server
+}
+
+// endpoint is the handler with its caches, which tests measure.
+type endpoint struct {
+	*handler.Server
+	queries   *queryCache
+	persisted persistedQueries
+}
+
+func newHandler(svc *thread.Service, opts Options) endpoint {
 	live := &subscriptions{opts: opts.Live, byClient: map[string]int{}}
 	if live.opts.PerConnection <= 0 {
 		live.opts.PerConnection = DefaultSubscriptionsPerConnection
@@ -69,13 +80,13 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	// mutators below in this order, then parses and validates (with the token limit and capped errors), then
 	// the operation context mutators in this order. So every bound holds on every transport, before
 	// authentication (which happens at execution) and before gqlgen parses or validates anything.
-	queries := newQueryCache(QueryCacheBytes)
+	queries, persisted := newQueryCache(QueryCacheBytes), newPersistedQueries(PersistedQueryBytes)
 	srv.SetQueryCache(queries)
 	srv.SetParserTokenLimit(MaxTokens)
 	srv.SetValidationRulesFn(cappedRules)
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity)) // after validation, first of the context mutators
 	srv.Use(jsonLimits{})                                  // variables and extensions
-	srv.Use(newPersistedQueries(PersistedQueryBytes))      // a hash alone becomes its query; kept once it passed
+	srv.Use(persisted)                                     // a hash alone becomes its query; kept once it passed
 	srv.Use(documentLimits{known: queries})                // parse and measure, before validation
 	srv.Use(extension.Introspection{})
 	srv.AroundResponses(capErrors)
@@ -99,5 +110,5 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	}
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverPanic)
-	return srv
+	return endpoint{srv, queries, persisted}
 }
