@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -420,18 +418,3 @@ func TestHostileErrorsAreCapped(t *testing.T) {
 		t.Errorf("the last error: %+v", last)
 	}
 }
-
-// sseEvents reads the data lines of a Server-Sent Events body (used by the fuzz target's checks too).
-func sseEvents(body io.Reader) ([][]byte, error) {
-	var out [][]byte
-	sc := bufio.NewScanner(body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if d, ok := bytes.CutPrefix(sc.Bytes(), []byte("data: ")); ok {
-			out = append(out, bytes.Clone(d))
-		}
-	}
-	return out, sc.Err()
-}
-
-var _ = errors.New
