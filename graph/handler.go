@@ -67,7 +67,7 @@ func newHandler(svc *thread.Service, opts Options) endpoint {
 	// Subscriptions: Server-Sent Events (a POST that accepts text/event-stream, so it goes before the plain
 	// POST transport) and WebSocket with graphql-transport-ws. Any origin may connect, as with CORS: there are
 	// no cookies, and credentials travel in connection_init.
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 25 * time.Second})
+	srv.AddTransport(boundedSSE{transport.SSE{KeepAlivePingInterval: 25 * time.Second}})
 	srv.AddTransport(transport.Websocket{
 		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
 		InitFunc:              live.initConnection(svc),

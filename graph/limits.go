@@ -43,6 +43,8 @@ const (
 	MaxSameResponse = 16
 	// MaxErrors bounds the errors of one response; validation stops reporting after as many.
 	MaxErrors = 20
+	// maxErrorMessage bounds an error's message, which may quote what the client sent.
+	maxErrorMessage = 1024
 )
 
 // Limits on the JSON of a request's variables and extensions (a comment's body is at most 60 KB of JSON; the
@@ -415,10 +417,18 @@ func cappedRules() *rules.Rules {
 }
 
 // capErrors keeps the first MaxErrors errors of a response, and says how many more there were, so that no
-// operation answers more errors than it may: a list of 100 IDs can fail 100 times.
+// operation answers more errors than it may: a list of 100 IDs can fail 100 times. It cuts long messages.
 func capErrors(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	if resp == nil || len(resp.Errors) <= MaxErrors {
+	if resp == nil {
+		return resp
+	}
+	for _, e := range resp.Errors {
+		if len(e.Message) > maxErrorMessage {
+			e.Message = strings.ToValidUTF8(e.Message[:maxErrorMessage], "") + "…"
+		}
+	}
+	if len(resp.Errors) <= MaxErrors {
 		return resp
 	}
 	more := len(resp.Errors) - MaxErrors + 1

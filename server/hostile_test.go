@@ -26,6 +26,7 @@ type hostileShape struct {
 	operation  string
 	vars, ext  map[string]any
 	rawVars    string // variables as raw JSON, when vars cannot say it (deep nesting)
+	rawBody    string // the whole body (GET: the variables; WebSocket: the message), when it is not JSON
 	acceptable []string
 }
 
@@ -88,6 +89,8 @@ func hostileShapes() []hostileShape {
 		{name: "extensions", query: "{ __typename }", ext: map[string]any{"x": strings.Split(strings.Repeat("a,", 10_000), ",")}},
 		{name: "deep extensions", query: "{ __typename }", ext: map[string]any{"a": map[string]any{"b": map[string]any{"c": map[string]any{"d": map[string]any{"e": 1}}}}}},
 		{name: "persisted query junk", query: "{ __typename }", ext: map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": strings.Repeat("z", 10_000)}}},
+		{name: "malformed JSON of 200 KB", rawBody: `{"query": "` + strings.Repeat("x", 200_000)},
+		{name: "100,000 small values", rawBody: `{"query": "{ __typename }", "variables": {"v": [` + strings.Repeat("0,", 100_000) + `0]}}`},
 		{name: "an Int of 33 bits", query: `{ article(site: "demo", key: "social-credit") { comments(first: 4294967296) { totalCount } } }`},
 		{name: "an Int variable of 33 bits", query: `query($n: Int) { article(site: "demo", key: "social-credit") { comments(first: $n) { totalCount } } }`,
 			vars: map[string]any{"n": 4294967296}},
@@ -171,7 +174,16 @@ func sendHTTP(ctx context.Context, method, base string, h hostileShape, accept s
 		return refusal{}, err
 	}
 	var req *http.Request
-	if method == http.MethodGet {
+	if h.rawBody != "" {
+		if method == http.MethodGet {
+			req, err = http.NewRequestWithContext(ctx, method, base+"/graphql?"+url.Values{"query": {"{ __typename }"}, "variables": {h.rawBody}}.Encode(), nil)
+		} else {
+			req, err = http.NewRequestWithContext(ctx, method, base+"/graphql", strings.NewReader(h.rawBody))
+			if err == nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
+		}
+	} else if method == http.MethodGet {
 		q := url.Values{}
 		for k, v := range params {
 			var s string
@@ -261,7 +273,11 @@ func sendWS(ctx context.Context, base string, h hostileShape) (refusal, error) {
 	}
 	start := time.Now()
 	out := refusal{}
-	if err := wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe", "payload": params}); err != nil {
+	msg, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": params})
+	if h.rawBody != "" {
+		msg = []byte(h.rawBody)
+	}
+	if err := conn.Write(ctx, websocket.MessageText, msg); err != nil {
 		out.closed = err.Error()
 		return out, nil
 	}
@@ -336,7 +352,8 @@ func TestHostileRequestsKeepMemoryFlat(t *testing.T) {
 	worst := map[string]bool{"1,000 conflicting aliases": true, "700 conflicting aliases under the token limit": true,
 		"aliases that conflict by field": true, "7,000 duplicated fields": true, "duplicated fields nested": true,
 		"fragments spreading one field with different arguments": true, "inline fragments": true, "directives": true,
-		"string just under the query limit": true, "a long variable list": true}
+		"string just under the query limit": true, "a long variable list": true, "100,000 small values": true,
+		"malformed JSON of 200 KB": true}
 	var shapes []hostileShape
 	for _, h := range hostileShapes() {
 		if worst[h.name] {
