@@ -21,13 +21,12 @@ import (
 
 // hostileShape is a request built to make parsing, validation or execution spend time or memory.
 type hostileShape struct {
-	name       string
-	query      string
-	operation  string
-	vars, ext  map[string]any
-	rawVars    string // variables as raw JSON, when vars cannot say it (deep nesting)
-	rawBody    string // the whole body (GET: the variables; WebSocket: the message), when it is not JSON
-	acceptable []string
+	name      string
+	query     string
+	operation string
+	vars, ext map[string]any
+	rawVars   string // variables as raw JSON, when vars cannot say it (deep nesting)
+	rawBody   string // the whole body (GET: the variables; WebSocket: the message), when it is not JSON
 }
 
 // repeat joins n copies of f(i).
