@@ -90,6 +90,8 @@ func newHandler(svc *thread.Service, opts Options) endpoint {
 	srv.Use(documentLimits{known: queries})                // parse and measure, before validation
 	srv.Use(extension.Introspection{})
 	srv.AroundResponses(capErrors)
+	srv.AroundResponses(budgetText) // inside capErrors: the errors of a spent budget are capped too
+	srv.AroundFields(limitText)
 
 	srv.AroundOperations(onlyQueriesCacheable)
 	present := presentError(opts.Log, opts.RequestID)

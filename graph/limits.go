@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -45,6 +46,15 @@ const (
 	MaxErrors = 20
 	// maxErrorMessage bounds an error's message, which may quote what the client sent.
 	maxErrorMessage = 1024
+)
+
+// MaxResponseText bounds the text one response's fields return, counting strings of minText bytes or more
+// (bodies, their HTML, titles). The complexity limit bounds rows, not their size: 100 aliases of a page of 100
+// comments at the length limit would answer 8 GB. The widget's page of 200 comments of 2,000 characters, body
+// and HTML, is about 1 MB. A reader's own comments in exportMyData do not count: their write limits bound them.
+const (
+	MaxResponseText = 8 << 20
+	minText         = 256
 )
 
 // Limits on the JSON of a request's variables and extensions (a comment's body is at most 60 KB of JSON; the
@@ -414,6 +424,54 @@ func cappedRules() *rules.Rules {
 		})
 	}
 	return all
+}
+
+type textBudgetKey struct{}
+
+// budgetText gives each response its budget of text; a subscription's events each get their own.
+func budgetText(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	left := new(atomic.Int64)
+	left.Store(MaxResponseText)
+	return next(context.WithValue(ctx, textBudgetKey{}, left))
+}
+
+// limitText charges long strings to the response's budget, and answers null with QUERY_TOO_COMPLEX once it is
+// spent.
+func limitText(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	var n int
+	switch s := res.(type) {
+	case string:
+		n = len(s)
+	case *string:
+		if s != nil {
+			n = len(*s)
+		}
+	}
+	if n < minText || ownExport(graphql.GetFieldContext(ctx)) {
+		return res, err
+	}
+	if left, _ := ctx.Value(textBudgetKey{}).(*atomic.Int64); left != nil && left.Add(-int64(n)) < 0 {
+		return nil, tooComplex("the response would hold more than %d MiB of text; ask for fewer items or fields", MaxResponseText>>20)
+	}
+	return res, err
+}
+
+// ownExport reports whether fc is a field of one of the reader's comments in exportMyData:
+// exportMyData.comments[i].field, under the operation's own context, which has no field.
+func ownExport(fc *graphql.FieldContext) bool {
+	named := func(c *graphql.FieldContext, name string) bool {
+		return c != nil && c.Field.Field != nil && c.Field.Name == name
+	}
+	if fc == nil || fc.Parent == nil || fc.Parent.Index == nil {
+		return false
+	}
+	list := fc.Parent.Parent
+	if !named(list, "comments") || !named(list.Parent, "exportMyData") {
+		return false
+	}
+	top := list.Parent.Parent
+	return top == nil || top.Field.Field == nil
 }
 
 // capErrors keeps the first MaxErrors errors of a response, and says how many more there were, so that no
