@@ -53,6 +53,11 @@ func hostileShapes() []hostileShape {
 		{name: "1,000 conflicting aliases", query: "{" + repeat(1000, func(i int) string { return fmt.Sprintf(`a:node(id:"%d"){id} `, i) }) + "}"},
 		{name: "700 conflicting aliases under the token limit", query: "{" + repeat(700, func(i int) string { return fmt.Sprintf(`a: node(id: "%d") { id } `, i) }) + "}"},
 		{name: "aliases that conflict by field", query: "{" + repeat(1500, func(i int) string { return []string{"a: __typename ", "a: viewer { id } "}[i%2] }) + "}"},
+		// As many conflicting fields as the limits let through: groups of 16 fields sharing a response name.
+		{name: "the most conflicts the limits allow", query: "{" + repeat(16, func(i int) string {
+			return fmt.Sprintf(` article(site: "demo", key: "k%d") { id } site(slug: "s%d") { slug } node(id: "n%d") { id }`+
+				` nodes(ids: ["n%d"]) { id } articles(site: "demo", keys: ["k%d"]) { id }`, i, i, i, i, i)
+		}) + " }"},
 		{name: "1,000 distinct aliases", query: "{" + repeat(1000, func(i int) string { return fmt.Sprintf("a%d: __typename ", i) }) + "}"},
 		// The probe's: 20,000 copies of one field, 220 KB.
 		{name: "20,000 duplicated fields", query: "{" + strings.Repeat(" __typename", 20_000) + " }"},
@@ -349,7 +354,7 @@ func TestHostileRequestsAreRefusedFast(t *testing.T) {
 func TestHostileRequestsKeepMemoryFlat(t *testing.T) {
 	s := newTestServer(t)
 	worst := map[string]bool{"1,000 conflicting aliases": true, "700 conflicting aliases under the token limit": true,
-		"aliases that conflict by field": true, "7,000 duplicated fields": true, "duplicated fields nested": true,
+		"aliases that conflict by field": true, "the most conflicts the limits allow": true, "7,000 duplicated fields": true, "duplicated fields nested": true,
 		"fragments spreading one field with different arguments": true, "inline fragments": true, "directives": true,
 		"string just under the query limit": true, "a long variable list": true, "100,000 small values": true,
 		"malformed JSON of 200 KB": true}
