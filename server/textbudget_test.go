@@ -32,7 +32,9 @@ func TestHugeAnswersAreCut(t *testing.T) {
 	}
 
 	var own struct {
-		ExportMyData struct{ Comments []struct{ Body, BodyHTML string } }
+		ExportMyData struct {
+			Comments []struct{ Body, BodyHTML string }
+		}
 	}
 	s.mustDo(t, token, `{ exportMyData { comments { body bodyHTML } } }`, nil, &own)
 	if n := len(own.ExportMyData.Comments); n != comments || own.ExportMyData.Comments[n-1].Body != big {
