@@ -28,7 +28,7 @@ const (
 // Limits on one request's document, checked before gqlgen validates it. Validation is not linear: the rule
 // that fields sharing a response name can be merged compares them pairwise, so 20,000 copies of one field
 // took a core for half a minute, and 1,000 conflicting aliases answered 114 MB of errors. The widget's page
-// query has 150 tokens; GraphiQL's introspection query, the largest a tool sends us, 2 KB and 330 tokens.
+// query has 120 tokens; GraphiQL's introspection query, the largest a tool sends us, 2 KB and 184 tokens.
 const (
 	MaxQueryBytes = 32 << 10 // the query text
 	MaxTokens     = 8_000
