@@ -97,7 +97,7 @@ importbench: build
 widgetperf: build
 	$(GO) run ./tools/widgetperf -bin $(BIN)
 
-## fuzz: run each fuzz target for $(FUZZTIME): thread text, Markdown, cursors, global IDs
+## fuzz: run each fuzz target for $(FUZZTIME): thread text, Markdown, cursors, global IDs, GraphQL requests
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./threadtext
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./markdown
@@ -109,6 +109,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDisqus$$' -fuzztime $(FUZZTIME) ./importer
 	$(GO) test -run '^$$' -fuzz '^FuzzWXR$$' -fuzztime $(FUZZTIME) ./importer
 	$(GO) test -run '^$$' -fuzz '^FuzzThreadline$$' -fuzztime $(FUZZTIME) ./importer
+	$(GO) test -run '^$$' -fuzz '^FuzzGraphQLRequest$$' -fuzztime $(FUZZTIME) ./server
 
 clean:
 	rm -rf bin $(WASM) $(WASM).br $(WASM).gz

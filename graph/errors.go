@@ -13,10 +13,6 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-// codePersistedQueryNotFound is the code the automatic-persisted-query protocol prescribes: clients such as
-// Apollo's resend the full query when they see it, so it passes through unchanged.
-const codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
-
 // presentError gives every error a code from the documented set in extensions.code. Internal errors are logged
 // with the request ID and replaced by a generic message.
 func presentError(log *slog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {

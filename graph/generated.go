@@ -1609,8 +1609,9 @@ Conventions:
   ` + "`" + `transparencyReport` + "`" + `. Moderators are never named in either.
 - **Limits.** An operation may be at most 20 fields deep and cost at most 25,000, where each field costs 1 and a
   connection costs its ` + "`" + `first` + "`" + ` times what one of its items costs (so three nested levels of ` + "`" + `replies` + "`" + ` need small
-  ` + "`" + `first` + "`" + ` values). Bodies of requests are limited to 256 KiB. Over a limit, the error is ` + "`" + `QUERY_TOO_COMPLEX` + "`" + ` or
-  ` + "`" + `BAD_USER_INPUT` + "`" + `.
+  ` + "`" + `first` + "`" + ` values). Bodies of requests are limited to 256 KiB, a query's text to 32 KiB and 8,000 tokens, and at
+  most 16 fields may share one response name once fragments are spread. A response carries at most 20 errors and
+  8 MiB of text. ` + "`" + `Int` + "`" + ` is 32 bits. Over a limit, the error is ` + "`" + `QUERY_TOO_COMPLEX` + "`" + ` or ` + "`" + `BAD_USER_INPUT` + "`" + `.
 """
 schema {
   query: Query
@@ -12622,13 +12623,13 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := MarshalInt(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -13241,7 +13242,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -13251,7 +13252,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := MarshalInt(*v)
 	return res
 }
 

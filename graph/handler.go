@@ -8,9 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/threadline/threadline/thread"
@@ -39,6 +37,17 @@ type Observer interface {
 // automatic persisted queries, introspection, complexity and depth limits, and errors with stable codes. The
 // request context must carry loaders (WithLoaders) and the viewer (thread.WithViewer).
 func NewHandler(svc *thread.Service, opts Options) *handler.Server {
+	return newHandler(svc, opts).Server
+}
+
+// endpoint is the handler with its caches, which tests measure.
+type endpoint struct {
+	*handler.Server
+	queries   *queryCache
+	persisted persistedQueries
+}
+
+func newHandler(svc *thread.Service, opts Options) endpoint {
 	live := &subscriptions{opts: opts.Live, byClient: map[string]int{}}
 	if live.opts.PerConnection <= 0 {
 		live.opts.PerConnection = DefaultSubscriptionsPerConnection
@@ -57,15 +66,26 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	// Subscriptions: Server-Sent Events (a POST that accepts text/event-stream, so it goes before the plain
 	// POST transport) and WebSocket with graphql-transport-ws. Any origin may connect, as with CORS: there are
 	// no cookies, and credentials travel in connection_init.
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 25 * time.Second})
+	srv.AddTransport(boundedSSE{transport.SSE{KeepAlivePingInterval: 25 * time.Second}})
 	srv.AddTransport(newWebsocketTransport(svc, live, opts.Log))
 	srv.AddTransport(httpTransport{})
 
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Every transport reaches the executor through CreateOperationContext, which runs the operation parameter
+	// mutators below in this order, then parses and validates (with the token limit and capped errors), then
+	// the operation context mutators in this order. So every bound holds on every transport, before
+	// authentication (which happens at execution) and before gqlgen parses or validates anything.
+	queries, persisted := newQueryCache(QueryCacheBytes), newPersistedQueries(PersistedQueryBytes)
+	srv.SetQueryCache(queries)
+	srv.SetParserTokenLimit(MaxTokens)
+	srv.SetValidationRulesFn(cappedRules)
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity)) // after validation, first of the context mutators
+	srv.Use(jsonLimits{})                                  // variables and extensions
+	srv.Use(persisted)                                     // a hash alone becomes its query; kept once it passed
+	srv.Use(documentLimits{known: queries})                // parse and measure, before validation
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(shapeLimit{maxDepth: MaxDepth, maxFields: MaxFields}) // before the complexity walk, which it protects
-	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.AroundResponses(capErrors)
+	srv.AroundResponses(budgetText) // inside capErrors: the errors of a spent budget are capped too
+	srv.AroundFields(limitText)
 
 	srv.AroundOperations(onlyQueriesCacheable)
 	present := presentError(opts.Log, opts.RequestID)
@@ -86,5 +106,5 @@ func NewHandler(svc *thread.Service, opts Options) *handler.Server {
 	}
 	srv.SetErrorPresenter(present)
 	srv.SetRecoverFunc(recoverPanic)
-	return srv
+	return endpoint{srv, queries, persisted}
 }

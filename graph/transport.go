@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -10,11 +12,16 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/threadline/threadline/thread"
 )
+
+// MaxGETBytes bounds the query string of a GET request: a query of MaxQueryBytes, escaped, with a few
+// variables. Only queries travel by GET; comments are posted.
+const MaxGETBytes = 2*MaxQueryBytes + 8<<10
 
 // httpTransport is GraphQL over HTTP: queries over GET, any operation over POST with a JSON body. It replaces
 // gqlgen's GET and POST transports so that every refusal goes through the error presenter (and so carries an
@@ -48,22 +55,33 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	start := graphql.Now()
 	params := &graphql.RawParams{Headers: r.Header}
 	if r.Method == http.MethodGet {
+		if len(r.URL.RawQuery) > MaxGETBytes {
+			refuse(http.StatusRequestURITooLong, fmt.Sprintf("the query string is longer than the limit of %d bytes; send long requests with POST", MaxGETBytes))
+			return
+		}
 		q := r.URL.Query()
 		params.Query, params.OperationName = q.Get("query"), q.Get("operationName")
 		for name, into := range map[string]*map[string]any{"variables": &params.Variables, "extensions": &params.Extensions} {
 			if raw := q.Get(name); raw != "" {
+				if err := checkJSONShape(raw); err != nil {
+					refuse(http.StatusBadRequest, "the "+name+" parameter "+err.Error())
+					return
+				}
 				if err := decodeJSON(strings.NewReader(raw), into); err != nil {
 					refuse(http.StatusBadRequest, "the "+name+" parameter is not a JSON object")
 					return
 				}
 			}
 		}
-	} else if err := decodeJSON(r.Body, params); err != nil {
+	} else if body, err := readBody(r); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			refuse(http.StatusRequestEntityTooLarge, "the request body is larger than the server accepts")
 			return
 		}
+		refuse(http.StatusBadRequest, "the request body "+err.Error())
+		return
+	} else if err := decodeJSON(bytes.NewReader(body), params); err != nil {
 		refuse(http.StatusBadRequest, "the request body is not a GraphQL request in JSON: "+err.Error())
 		return
 	}
@@ -86,6 +104,31 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	responses, ctx := exec.DispatchOperation(ctx, op)
 	writeResult(w, responses(ctx))
+}
+
+// boundedSSE is gqlgen's Server-Sent Events transport behind the checks httpTransport makes of a body: one
+// that is not JSON, or is shaped beyond what a request needs, is refused here, with a code; gqlgen's would
+// decode it whole, then echo it into its answer and into the server's log.
+type boundedSSE struct{ transport.SSE }
+
+func (t boundedSSE) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	body, err := readBody(r)
+	if err == nil && !json.Valid(body) {
+		err = errors.New("is not JSON")
+	}
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.As(err, new(*http.MaxBytesError)) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		message := "the request body " + err.Error()
+		w.Header().Set("Content-Type", mediaJSON)
+		w.WriteHeader(status)
+		writeRequestError(w, exec.DispatchError(r.Context(), gqlerror.List{{Message: message, Err: thread.Errorf(thread.CodeInvalid, "%s", message)}}))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	t.SSE.Do(w, r, exec)
 }
 
 // writeResult writes an execution result. The data is already JSON, written by the executor: it goes out as it
@@ -120,6 +163,65 @@ func writeResult(w http.ResponseWriter, resp *graphql.Response) {
 		b = append(append(b, `,"extensions":`...), ext...)
 	}
 	_, _ = w.Write(append(b, '}'))
+}
+
+// readBody reads a request body (its size is bounded by the server's body limit) and checks its shape.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, fmt.Errorf("could not be read: %w", err)
+	}
+	if err := checkJSONShape(body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// Bounds on a request's JSON before it is decoded: encoding/json allocates for every value, ten times the
+// bytes for a long list of small ones, before jsonLimits can count them. These are looser than jsonLimits'.
+const (
+	maxJSONValues = 2 * (MaxVariableValues + MaxExtensionValues)
+	maxJSONDepth  = MaxVariableDepth + 4
+)
+
+// checkJSONShape refuses JSON text with more values or deeper nesting than a request needs, counting its
+// brackets and commas without decoding it.
+func checkJSONShape[T string | []byte](text T) error {
+	values, depth, nesting := 0, 0, 0
+	inString, escaped := false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			values++
+			nesting++
+			depth = max(depth, nesting)
+		case '}', ']':
+			nesting--
+		case ',':
+			values++
+		}
+	}
+	switch {
+	case depth > maxJSONDepth:
+		return fmt.Errorf("is nested deeper than %d", maxJSONDepth)
+	case values > maxJSONValues:
+		return fmt.Errorf("holds more than %d values", maxJSONValues)
+	}
+	return nil
 }
 
 func decodeJSON(r io.Reader, into any) error {

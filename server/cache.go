@@ -10,18 +10,19 @@ import (
 	"sync"
 	"sync/atomic"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
 	"github.com/threadline/threadline/graph"
+	"github.com/threadline/threadline/internal/bytelru"
 	"github.com/threadline/threadline/thread"
 )
 
 // responseCache keeps the GraphQL responses of anonymous queries. Every anonymous reader of an article asks the
 // same questions and gets the same answers, so the first view of a thread, by far the most frequent request,
 // is served from memory. A response is dropped when any article it read changes (the thread service reports
-// every committed write), or when anything not confined to one article changes.
+// every committed write), or when anything not confined to one article changes. The cache is bounded in bytes,
+// and once full takes a new response only when it is asked for a second time (see bytelru): anonymous
+// clients asking distinct questions cannot pin more than its budget, nor evict what readers use.
 type responseCache struct {
-	entries *lru.Cache[[sha256.Size]byte, *cachedResponse]
+	entries *bytelru.Cache[[sha256.Size]byte, *cachedResponse]
 	maxBody int
 
 	epoch    atomic.Uint64 // bumped by every write; a response computed across a write is not kept
@@ -30,6 +31,14 @@ type responseCache struct {
 	global   uint64           // bumped by changes not confined to one article
 }
 
+// Budgets of the response cache: the first page of a 1,000-comment thread, 50 comments with 3 replies each, is
+// about 150 KB, so the cache holds a couple of hundred such pages.
+const (
+	responseCacheBytes    = 32 << 20
+	responseCacheMaxEntry = 1 << 20
+	responseCacheWindow   = 8192 // keys asked for once, remembered while the cache is full (about 100 bytes each)
+)
+
 type cachedResponse struct {
 	contentType string
 	body        []byte
@@ -37,18 +46,26 @@ type cachedResponse struct {
 	articles    []articleVersion
 }
 
+// size is what the entry holds, beyond the cache's own overhead.
+func (r *cachedResponse) size() int64 {
+	return int64(len(r.body) + len(r.contentType) + 16*len(r.articles) + 64)
+}
+
 type articleVersion struct {
 	id      int64
 	version uint64
 }
 
-func newResponseCache(entries, maxBody int) *responseCache {
-	c, err := lru.New[[sha256.Size]byte, *cachedResponse](entries)
-	if err != nil {
-		panic(err) // only for a non-positive size, which is a programming error
+func newResponseCache(budget int64, maxBody int) *responseCache {
+	return &responseCache{
+		entries:  bytelru.New[[sha256.Size]byte, *cachedResponse](budget, int64(maxBody)+4096, responseCacheWindow),
+		maxBody:  maxBody,
+		versions: map[int64]uint64{},
 	}
-	return &responseCache{entries: c, maxBody: maxBody, versions: map[int64]uint64{}}
 }
+
+// bytes returns what the cached responses hold.
+func (c *responseCache) bytes() int64 { return c.entries.Bytes() }
 
 // changed records a committed write to an article, or to everything when articleID is 0.
 func (c *responseCache) changed(articleID int64) {
@@ -115,11 +132,14 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		key := cacheKey(r, body)
-		if hit, ok := c.entries.Get(key); ok && c.fresh(hit) {
-			w.Header().Set("Content-Type", hit.contentType)
-			w.Header().Set("Cache-Status", "threadline; hit")
-			_, _ = w.Write(hit.body)
-			return
+		if hit, ok := c.entries.Get(key); ok {
+			if c.fresh(hit) {
+				w.Header().Set("Content-Type", hit.contentType)
+				w.Header().Set("Cache-Status", "threadline; hit")
+				_, _ = w.Write(hit.body)
+				return
+			}
+			c.entries.Remove(key) // stale: its bytes go back to the budget at once
 		}
 
 		epoch := c.epoch.Load()
@@ -144,7 +164,7 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 		unchanged := c.epoch.Load() == epoch
 		c.mu.RUnlock()
 		if unchanged {
-			c.entries.Add(key, entry)
+			c.entries.Add(key, entry, entry.size())
 		}
 	})
 }

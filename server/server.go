@@ -54,6 +54,12 @@ const DefaultMaxBodyBytes = 256 << 10
 
 // New returns the handler of every route Threadline serves.
 func New(svc *thread.Service, opts Options) http.Handler {
+	h, _ := newServer(svc, opts)
+	return h
+}
+
+// newServer is New, with the response cache for tests to measure.
+func newServer(svc *thread.Service, opts Options) (http.Handler, *responseCache) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
@@ -76,7 +82,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	}})
 	ide := graphiql.New("Threadline", "/graphql", "/graphiql/")
 
-	cache := newResponseCache(1024, 1<<20)
+	cache := newResponseCache(responseCacheBytes, responseCacheMaxEntry)
 	svc.OnChange(cache.changed)
 
 	mux := http.NewServeMux()
@@ -93,7 +99,7 @@ func New(svc *thread.Service, opts Options) http.Handler {
 	mux.Handle("GET /metrics", m.handler())
 	mux.Handle("GET /export", cors(clientAddress(opts.TrustProxy, authenticate(svc, exportHandler(svc)))))
 
-	return requestID(logRequests(opts.Log, m, recoverPanics(opts.Log, securityHeaders(mux))))
+	return requestID(logRequests(opts.Log, m, recoverPanics(opts.Log, securityHeaders(mux)))), cache
 }
 
 // health answers 200 when check passes within two seconds (the database answers; for /readyz, also the server
