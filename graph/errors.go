@@ -27,8 +27,8 @@ func presentError(log *slog.Logger, requestID func(context.Context) string) grap
 			if domainErr.RetryAfter > 0 {
 				gqlErr.Extensions["retryAfter"] = int(domainErr.RetryAfter.Seconds()) // seconds, as in HTTP's Retry-After
 			}
-			if domainErr.Code == thread.CodeInternal || domainErr.Err != nil {
-				logInternal(ctx, log, requestID, err)
+			if (domainErr.Code == thread.CodeInternal || domainErr.Err != nil) && domainErr != errRecovered {
+				logInternal(ctx, log, requestID, domainErr)
 			}
 		case code == codePersistedQueryNotFound || code == string(thread.CodeTooComplex):
 		case code == "COMPLEXITY_LIMIT_EXCEEDED":
@@ -64,7 +64,16 @@ func logInternal(ctx context.Context, log *slog.Logger, requestID func(context.C
 	log.ErrorContext(ctx, "graphql internal error", "request_id", requestID(ctx), "err", err)
 }
 
-// recoverPanic turns a resolver's panic into an internal error; the presenter logs it and hides its details.
-func recoverPanic(ctx context.Context, p any) error {
-	return &thread.Error{Code: thread.CodeInternal, Message: "internal error", Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
+// errRecovered is what a resolver's panic becomes once recoverPanics has logged it.
+var errRecovered = &thread.Error{Code: thread.CodeInternal, Message: "internal error"}
+
+// recoverPanics turns a resolver's panic into an internal error. It logs the panic itself, with the request ID
+// and the stack, because on a WebSocket gqlgen sends a subscription's recovered error to the client as it is,
+// without the presenter: the error it returns says "internal error" and nothing else.
+func recoverPanics(log *slog.Logger, requestID func(context.Context) string) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "graphql resolver panicked", "request_id", requestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return &gqlerror.Error{Message: errRecovered.Message, Err: errRecovered,
+			Extensions: map[string]any{"code": string(thread.CodeInternal)}}
+	}
 }

@@ -33,7 +33,6 @@ func TestPresentError(t *testing.T) {
 		{"domain error from a resolver", gqlerror.WrapPath(nil, thread.Errorf(thread.CodeNotFound, "gone")), "NOT_FOUND", "gone", false, ""},
 		{"internal domain error", &thread.Error{Code: thread.CodeInternal, Message: "disk", Err: errors.New("sqlite: disk I/O error")}, "INTERNAL", "internal error", true, "sqlite"},
 		{"untyped error", errors.New("sql: database is closed"), "INTERNAL", "internal error", true, "database is closed"},
-		{"panic", recoverPanic(ctx, "nil map write in resolver"), "INTERNAL", "internal error", true, "nil map"},
 		{"parse error", &gqlerror.Error{Message: "Expected Name", Extensions: map[string]any{"code": "GRAPHQL_PARSE_FAILED"}}, "BAD_USER_INPUT", "Expected Name", false, ""},
 		{"validation error", &gqlerror.Error{Message: "Cannot query field", Rule: "FieldsOnCorrectType"}, "BAD_USER_INPUT", "", false, ""},
 		{"complexity", &gqlerror.Error{Message: "too complex", Extensions: map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED"}}, "QUERY_TOO_COMPLEX", "", false, ""},
@@ -59,6 +58,36 @@ func TestPresentError(t *testing.T) {
 				t.Errorf("the log lacks the request ID or the cause: %s", logs.String())
 			}
 		})
+	}
+}
+
+// TestRecoveredPanicsAreLoggedOnce: a resolver's panic is logged with its cause, stack and request ID where it
+// is recovered, and what reaches a client (through the presenter over HTTP, as it is over a WebSocket) is
+// "internal error" with the code INTERNAL and nothing of the cause.
+func TestRecoveredPanicsAreLoggedOnce(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	requestID := func(context.Context) string { return "req-7" }
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+
+	err := recoverPanics(log, requestID)(ctx, "nil map write in resolver")
+	if l := logs.String(); !strings.Contains(l, "nil map write") || !strings.Contains(l, "req-7") || !strings.Contains(l, "errors_test.go") {
+		t.Errorf("the log lacks the cause, the request ID or the stack: %s", l)
+	}
+	var gqlErr *gqlerror.Error
+	if !errors.As(err, &gqlErr) || gqlErr.Message != "internal error" || gqlErr.Extensions["code"] != "INTERNAL" {
+		t.Errorf("a WebSocket client would see %#v", err)
+	}
+	if strings.Contains(err.Error(), "nil map") || strings.Contains(err.Error(), "goroutine") {
+		t.Errorf("the error carries the cause: %q", err.Error())
+	}
+	logs.Reset()
+	got := presentError(log, requestID)(ctx, err)
+	if got.Message != "internal error" || got.Extensions["code"] != "INTERNAL" {
+		t.Errorf("presented as %+v", got)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("logged twice: %s", logs.String())
 	}
 }
 

@@ -105,6 +105,6 @@ func newHandler(svc *thread.Service, opts Options) endpoint {
 		}
 	}
 	srv.SetErrorPresenter(present)
-	srv.SetRecoverFunc(recoverPanic)
+	srv.SetRecoverFunc(recoverPanics(opts.Log, opts.RequestID))
 	return endpoint{srv, queries, persisted}
 }
