@@ -127,6 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			SubscriptionsPerConnection: cfg.SubscriptionsPerConnection, SubscriptionsPerClient: cfg.SubscriptionsPerClient,
 			IdleTimeout: cfg.SubscriptionIdle}),
 		ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -161,6 +162,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		demo := &http.Server{
 			Handler:           server.DemoPage(svc, log, seed.SiteSlug, seed.ArticleKey, apiPort),
 			ReadHeaderTimeout: 5 * time.Second,
+			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          srv.ErrorLog,
 		}
 		servers, listeners = append(servers, demo), append(listeners, demoLn)
@@ -186,6 +188,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return errors.Join(errs...)
 }
+
+// maxHeaderBytes bounds a request's headers (net/http's default is 1 MiB). The largest header Threadline reads is
+// Authorization, a JWT of a few hundred bytes; 64 KiB leaves room for what proxies and browsers add.
+const maxHeaderBytes = 64 << 10
 
 // displayAddr turns a listening address into one a person can open: ":8080" listens everywhere, so show
 // localhost.
