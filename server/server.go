@@ -88,7 +88,7 @@ func newServer(svc *thread.Service, opts Options) (http.Handler, *responseCache)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, streams(cache.middleware(clientAddress(opts.TrustProxy, authenticate(svc, withLoaders(svc, api)))))))))
 	// The widget reads as an anonymous client of the same API, through the same cache.
-	widgets := widgetHandler(svc, cache.middleware(withLoaders(svc, api)))
+	widgets := clientAddress(opts.TrustProxy, widgetHandler(svc, cache.middleware(withLoaders(svc, api))))
 	mux.Handle("GET "+embedPrefix+"/", widgets)
 	mux.Handle("GET /embed.js", widgets)
 	mux.Handle("GET /count.js", widgets)

@@ -153,10 +153,10 @@ func hostScript(script []byte) http.Handler {
 	})
 }
 
-// embeddingOrigin is the origin of the page that embeds the thread page: from the Referer browsers send with
-// the iframe's request, or from the url the embedding script passed when a referrer policy withheld it.
+// embeddingOrigin is the origin of the page that embeds the thread page, as its browser said it in Referer (or
+// Origin); "" when neither was sent. The url parameter is not a witness of it: EmbedArticle checks that apart.
 func embeddingOrigin(r *http.Request) string {
-	for _, raw := range []string{r.Header.Get("Referer"), r.URL.Query().Get("url")} {
+	for _, raw := range []string{r.Header.Get("Referer"), r.Header.Get("Origin")} {
 		if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 			return u.Scheme + "://" + u.Host
 		}

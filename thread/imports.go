@@ -3,8 +3,6 @@ package thread
 import (
 	"context"
 	"time"
-
-	"github.com/threadline/threadline/markdown"
 )
 
 // ImportThread is an article as an import source describes it.
@@ -56,19 +54,14 @@ func CheckImportPost(p *ImportPost) error {
 		// A placeholder: deleted by its author, or removed and then emptied when its author left.
 		p.BodyHTML = ""
 	} else {
-		body, err := ValidateBody(p.Body)
+		body, bodyHTML, err := PrepareBody(p.Body)
 		if err != nil {
 			return err
 		}
-		p.Body, p.BodyHTML = body, markdown.Render(body)
+		p.Body, p.BodyHTML = body, bodyHTML
 	}
-	if p.Author != "" {
-		name, err := ValidateDisplayName(p.Author)
-		if err != nil {
-			return err
-		}
-		p.Author = name
-	}
+	// An author's name is cleaned rather than the comment refused: one with nothing visible is anonymous.
+	p.Author = ImportedName(p.Author)
 	switch {
 	case p.SourceID == "" || len(p.SourceID) > 200:
 		return Errorf(CodeInvalid, "a comment needs an identifier of 1 to 200 bytes")
