@@ -96,7 +96,9 @@ func TestEmbedCreatesArticlesBoundedPerHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Svc.SetRateLimits(thread.DefaultRateLimits)
-	from := func(n int) map[string]string { return map[string]string{"X-Forwarded-For": fmt.Sprint("203.0.113.", n)} }
+	from := func(n int) map[string]string {
+		return map[string]string{"X-Forwarded-For": fmt.Sprint("203.0.113.", n)}
+	}
 	for i := range 8 {
 		embed(t, s.URL, "open", fmt.Sprint("a", i), "https://anywhere.example/", from(i))
 		if got, want := exists(t, s.Svc, "open", fmt.Sprint("a", i)), i < 5; got != want {
