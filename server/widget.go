@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,7 +82,7 @@ func scriptHash(text string) string {
 
 // widgetHandler serves the thread page (/embed/thread), prerendered with the first view read through api,
 // and the widget's assets.
-func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
+func widgetHandler(svc *thread.Service, api http.Handler, log *slog.Logger) http.Handler {
 	widget.Register()
 	page := &app.Handler{
 		Name:                  "Threadline",
@@ -109,6 +110,8 @@ func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
 			// shows as the page's "could not be loaded".
 			if _, err = svc.EmbedArticle(r.Context(), site, article, q.Get("title"), q.Get("url"), embeddingOrigin(r)); err == nil {
 				t, err = firstView(r.Context(), api, site, article)
+			} else if thread.ErrorCode(err) == thread.CodeInternal {
+				logInternal(log, r, err)
 			}
 		}
 		if err != nil {

@@ -18,7 +18,8 @@ const (
 	MaxArticleURLBytes   = 2000
 )
 
-// EmbedArticle returns the article a page embeds, creating it on the page's first embed. Anyone can make the
+// EmbedArticle returns the article a page embeds, creating it on the page's first embed; it is called when the
+// page did not find the article. Anyone can make the
 // request that asks for it, with any Referer and any url, so creation is bounded by what a hand-made request
 // cannot change:
 //   - the site may turn it off (NoEmbedArticles): then only the owner's tools create articles;
@@ -35,6 +36,11 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 		return nil, err
 	}
 	a, err := s.store.ArticleByKey(ctx, site.ID, key)
+	if err == nil {
+		// The page asks for an article that exists: what it read was behind the database (another process,
+		// such as `threadline article create`, made the article), so the caches are told.
+		s.changed(0)
+	}
 	if ErrorCode(err) != CodeNotFound {
 		return a, err
 	}

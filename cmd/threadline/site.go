@@ -125,7 +125,13 @@ func (f *siteFlags) set(name string) bool {
 	return given
 }
 
+// errPerHour says why --embed-articles-per-hour cannot be 0: that is not how creation is turned off.
+var errPerHour = fmt.Errorf("--embed-articles-per-hour is 1 to %d; --embed-creates-articles=false turns creation by embeds off", thread.MaxEmbedArticlesPerHour)
+
 func siteCreate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
+	if *f.embedPerHour < 1 {
+		return errPerHour
+	}
 	set := thread.SiteSettings{Name: *f.name, Origins: f.origins, Premoderation: *f.premoderation, EditWindow: *f.editWindow,
 		ReportThreshold: *f.reports, NoEmbedArticles: !*f.embedCreates, EmbedArticlesPerHour: *f.embedPerHour}
 	if len(f.rules) > 0 {
@@ -154,6 +160,9 @@ func siteList(ctx context.Context, svc *thread.Service, _ *siteFlags, stdout io.
 }
 
 func siteUpdate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
+	if *f.embedPerHour < 1 {
+		return errPerHour
+	}
 	site, err := svc.UpdateSite(ctx, *f.slug, func(set *thread.SiteSettings) {
 		if f.set("name") {
 			set.Name = *f.name
