@@ -101,7 +101,8 @@ func cleanName(what, name string) (string, error) {
 	for i, f := range fields {
 		fields[i] = strings.TrimRight(f, string([]rune{zwnj, zwj}))
 	}
-	return strings.Join(fields, " "), nil
+	// Again NFC: what was dropped may have stood between a letter and the mark that now composes with it.
+	return norm.NFC.String(strings.Join(fields, " ")), nil
 }
 
 // renderBody renders a checked body to HTML and refuses it when what readers would see of it has nothing
