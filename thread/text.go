@@ -65,6 +65,9 @@ func cleanName(what, name string) (string, error) {
 	if strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) && r != '\t' || r == '\u2028' || r == '\u2029' }) >= 0 {
 		return "", Errorf(CodeInvalid, "the %s must be one line of text", what)
 	}
+	if printableASCII(name) { // most names: nothing to normalise, nothing invisible
+		return strings.Join(strings.Fields(name), " "), nil
+	}
 	name = norm.NFC.String(name)
 	var b strings.Builder
 	b.Grow(len(name))
@@ -103,6 +106,15 @@ func cleanName(what, name string) (string, error) {
 	}
 	// Again NFC: what was dropped may have stood between a letter and the mark that now composes with it.
 	return norm.NFC.String(strings.Join(fields, " ")), nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // renderBody renders a checked body to HTML and refuses it when what readers would see of it has nothing
