@@ -62,6 +62,7 @@ func CheckImportPost(p *ImportPost) error {
 	}
 	// An author's name is cleaned rather than the comment refused: one with nothing visible is anonymous.
 	p.Author = ImportedName(p.Author)
+	p.Note = importedText(p.Note, MaxNoteChars)
 	switch {
 	case p.SourceID == "" || len(p.SourceID) > 200:
 		return Errorf(CodeInvalid, "a comment needs an identifier of 1 to 200 bytes")
@@ -142,7 +143,18 @@ func (s *Service) ImportModeration(ctx context.Context, siteSlug, source string,
 	if err != nil {
 		return 0, err
 	}
-	return s.store.ImportModeration(ctx, site.ID, source, actions, appeals)
+	// A file may have been edited by hand: its texts are cleaned as a moderator's and an author's are, and an
+	// appeal with nothing visible left is dropped rather than the import failed.
+	for i := range actions {
+		actions[i].Note = importedText(actions[i].Note, MaxNoteChars)
+	}
+	kept := appeals[:0:0]
+	for _, a := range appeals {
+		if a.Text = importedText(a.Text, MaxAppealChars); a.Text != "" {
+			kept = append(kept, a)
+		}
+	}
+	return s.store.ImportModeration(ctx, site.ID, source, actions, kept)
 }
 
 // ExportVisitor receives a site's content in a stable order: articles by creation (each followed by its

@@ -1,13 +1,11 @@
 package thread
 
 import (
-	"bytes"
-	"io"
+	"html"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/threadline/threadline/markdown"
@@ -117,11 +115,22 @@ func printableASCII(s string) bool {
 	return true
 }
 
+// importedText returns a note or an appeal from an import cleaned as cleanText cleans what moderators and
+// authors write, cut to max characters, and "" when nothing visible is left.
+func importedText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "")
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max])
+	}
+	s, _ = cleanText("text", s, max, false)
+	return s
+}
+
 // renderBody renders a checked body to HTML and refuses it when what readers would see of it has nothing
 // visible: Markdown can empty text that has ink in its source ("[](https://x)", "&#8203;", "1.").
 func renderBody(body string) (string, error) {
 	rendered := markdown.Render(body)
-	if !hasInk(htmlText(rendered)) {
+	if !renderedHasInk(rendered) {
 		return "", errEmptyBody
 	}
 	return rendered, nil
@@ -129,19 +138,35 @@ func renderBody(body string) (string, error) {
 
 var errEmptyBody = Errorf(CodeInvalid, "the body must have some visible text")
 
-// htmlText returns the text of an HTML fragment, its character references decoded.
-func htmlText(fragment string) string {
-	z := html.NewTokenizer(strings.NewReader(fragment))
-	var text bytes.Buffer
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			if z.Err() != io.EOF {
-				return "" // the renderer's output always parses; treat anything else as having nothing to show
+// renderedHasInk reports whether the renderer's HTML shows a visible character: in its text, outside its tags,
+// with character references decoded. The renderer's sanitizer escapes every "<", ">" and "&" that is not
+// markup, so a scan finds the text; it stops at the first visible character, which is most often the first.
+func renderedHasInk(h string) bool {
+	inTag := false
+	for i := 0; i < len(h); {
+		switch c := h[i]; {
+		case inTag:
+			inTag = c != '>'
+			i++
+		case c == '<':
+			inTag = true
+			i++
+		case c == '&':
+			end := strings.IndexByte(h[i:], ';')
+			if end < 0 {
+				return true // a bare "&" is itself visible
 			}
-			return text.String()
-		case html.TextToken:
-			text.Write(z.Text())
+			if hasInk(html.UnescapeString(h[i : i+end+1])) {
+				return true
+			}
+			i += end + 1
+		default:
+			r, n := utf8.DecodeRuneInString(h[i:])
+			if inked(r) {
+				return true
+			}
+			i += n
 		}
 	}
+	return false
 }
