@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,4 +54,44 @@ func TestImportCleansNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestImportCleansModerationTexts imports Threadline's own format edited by hand: a note with nothing visible
+// becomes no note, and an appeal with nothing visible is dropped; the import does not fail.
+func TestImportCleansModerationTexts(t *testing.T) {
+	db, svc := newSite(t)
+	file := `{"format": "threadline", "version": 1,
+"articles": [{"key": "post", "title": "Post", "createdAt": "2019-03-01T09:00:00Z", "comments": [
+  {"id": "c1", "author": "Spammer", "body": "Buy cheap watches", "status": "removed", "rule": "Spam", "note": "\u200b\u3164", "likes": 0, "createdAt": "2019-03-01T11:00:00Z", "moderatedAt": "2019-03-01T11:30:00Z"}]}],
+"appeals": [{"comment": "c1", "text": "\u200b\u202e\u2800", "createdAt": "2019-03-01T12:00:00Z"}],
+"moderation": [{"action": "remove", "article": "post", "comment": "c1", "by": "moderator", "rule": "Spam", "note": "\u00ad\ufeff", "at": "2019-03-01T11:30:00Z"}]}`
+	if _, err := importer.Import(context.Background(), svc, "threadline", strings.NewReader(file), importer.Options{Site: "gazette"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"SELECT count(*) FROM comments WHERE note != ''",
+		"SELECT count(*) FROM moderation_actions WHERE note != ''",
+		"SELECT count(*) FROM appeals",
+	} {
+		if n := count(t, db.Path(), q); n != 0 {
+			t.Errorf("%s: %d", q, n)
+		}
+	}
+	if n := count(t, db.Path(), "SELECT count(*) FROM comments"); n != 1 {
+		t.Errorf("%d comments imported, want 1", n)
+	}
+}
+
+func count(t *testing.T, path, query string) int {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n int
+	if err := conn.QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
