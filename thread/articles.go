@@ -146,7 +146,7 @@ func oneLine(s string) string {
 // originOf returns the origin ("https://host:port", lower case) of a URL Threadline would link to (see
 // linkurl.Allowed) that has no user name and no invisible character, or "" for anything else.
 func originOf(raw string) string {
-	if !linkurl.Allowed(raw) || strings.IndexFunc(raw, invisible) >= 0 {
+	if !linkurl.Allowed(raw) || strings.IndexFunc(raw, func(r rune) bool { return invisible(r) || unicode.IsControl(r) }) >= 0 {
 		return "" // an invisible character makes a URL that reads as another
 	}
 	u, err := url.Parse(raw)
