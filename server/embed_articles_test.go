@@ -185,3 +185,35 @@ func TestEmbedCreatesNoArticlesWhenTurnedOff(t *testing.T) {
 		t.Errorf("a javascript: URL: %v, want BAD_USER_INPUT", err)
 	}
 }
+
+// TestEmbedBoundsWhatAPageSays: a first embed's key, title and url are bounded and cleaned: a key over the
+// limit creates nothing; a title is cut, cleaned of bidirectional and invisible characters, and the key when
+// nothing visible is left.
+func TestEmbedBoundsWhatAPageSays(t *testing.T) {
+	s := newTestServer(t)
+	long := strings.Repeat("k", thread.MaxArticleKeyChars)
+	for _, tc := range []struct {
+		name, key, title string
+		created          bool
+		wantTitle        string
+	}{
+		{"a key at the limit", long, "", true, long},
+		{"a key over the limit", long + "k", "", false, ""},
+		{"a key of two lines", "a\nb", "", false, ""},
+		{"a long title", "long-title", strings.Repeat("t", 100_000), true, strings.Repeat("t", thread.MaxArticleTitleChars-1) + "…"},
+		{"a title with bidi overrides", "bidi-title", "Breaking\u202E news\u2066", true, "Breaking news"},
+		{"a title of nothing visible", "blank-title", "\u200B\u3164\u202E", true, "blank-title"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := url.Values{"site": {"demo"}, "article": {tc.key}, "title": {tc.title}, "url": {"https://demo.example/x"}}
+			get(t, s.URL+"/embed/thread?"+q.Encode(), nil)
+			a, err := s.Svc.Article(context.Background(), "demo", tc.key)
+			if (err == nil) != tc.created {
+				t.Fatalf("created = %v (%v), want %v", err == nil, err, tc.created)
+			}
+			if tc.created && a.Title != tc.wantTitle {
+				t.Errorf("title %+q, want %+q", a.Title, tc.wantTitle)
+			}
+		})
+	}
+}

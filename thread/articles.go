@@ -19,9 +19,8 @@ const (
 )
 
 // EmbedArticle returns the article a page embeds, creating it on the page's first embed; it is called when the
-// page did not find the article. Anyone can make the
-// request that asks for it, with any Referer and any url, so creation is bounded by what a hand-made request
-// cannot change:
+// page did not find the article. Anyone can make the request that asks for it, with any Referer and any url,
+// so creation is bounded by what a hand-made request cannot change:
 //   - the site may turn it off (NoEmbedArticles): then only the owner's tools create articles;
 //   - on a site that lists its origins, the article's URL must be an http(s) URL on one of them, and the page
 //     that asks (referrer: the origin its browser sent in Referer or Origin; "" when none was sent) must be on
@@ -31,6 +30,9 @@ const (
 //
 // Title and URL are the page's own, cleaned as checkArticle says; the title defaults to the key.
 func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageURL, referrer string) (*Article, error) {
+	if len(key) > utf8.UTFMax*MaxArticleKeyChars {
+		return nil, errArticleKey // before any lookup
+	}
 	site, err := s.store.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, err
@@ -88,7 +90,7 @@ func (s *Service) CreateArticle(ctx context.Context, siteSlug, key, title, pageU
 	if err != nil {
 		return nil, err
 	}
-	cleanURL := pageURL
+	var cleanURL string
 	if key, title, cleanURL, err = checkArticle(key, title, pageURL); err != nil {
 		return nil, err
 	}
@@ -106,6 +108,8 @@ func (s *Service) CreateArticle(ctx context.Context, siteSlug, key, title, pageU
 	return a, nil
 }
 
+var errArticleKey = Errorf(CodeInvalid, "an article key is 1 to %d characters of one line", MaxArticleKeyChars)
+
 // maxTitleBytes is more than the longest title takes, with room for what cleaning drops.
 const maxTitleBytes = 16 * MaxArticleTitleChars
 
@@ -115,7 +119,7 @@ const maxTitleBytes = 16 * MaxArticleTitleChars
 func checkArticle(key, title, pageURL string) (string, string, string, error) {
 	if key = strings.TrimSpace(key); key == "" || !utf8.ValidString(key) || utf8.RuneCountInString(key) > MaxArticleKeyChars ||
 		strings.IndexFunc(key, unicode.IsControl) >= 0 {
-		return "", "", "", Errorf(CodeInvalid, "an article key is 1 to %d characters of one line", MaxArticleKeyChars)
+		return "", "", "", errArticleKey
 	}
 	if len(title) > maxTitleBytes {
 		title = title[:maxTitleBytes] // bounds the cleaning's work; oneLine drops a rune the cut splits
