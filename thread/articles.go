@@ -38,11 +38,6 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 		return nil, err
 	}
 	a, err := s.store.ArticleByKey(ctx, site.ID, key)
-	if err == nil {
-		// The page asks for an article that exists: what it read was behind the database (another process,
-		// such as `threadline article create`, made the article), so the caches are told.
-		s.changed(0)
-	}
 	if ErrorCode(err) != CodeNotFound {
 		return a, err
 	}
