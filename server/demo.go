@@ -35,9 +35,13 @@ func DemoPage(svc *thread.Service, log *slog.Logger, site, article, apiPort stri
 			return
 		}
 		a, err := svc.Article(r.Context(), site, article)
-		if err != nil {
-			log.ErrorContext(r.Context(), "demo page", "err", err)
+		switch {
+		case thread.ErrorCode(err) == thread.CodeNotFound:
 			http.Error(w, "The demo article is not in the database: start the server with --sample.", http.StatusNotFound)
+			return
+		case err != nil:
+			logInternal(log, r, err)
+			http.Error(w, "internal error", statusOf(thread.CodeInternal))
 			return
 		}
 		origin := demoAPIOrigin(r.Host, apiPort)

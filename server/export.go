@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -10,18 +11,11 @@ import (
 
 // exportHandler serves GET /export?site=SLUG[&article=KEY] to the site's moderators: the site's discussions
 // in Threadline's JSON format (package archive), as `threadline export` writes them.
-func exportHandler(svc *thread.Service) http.Handler {
+func exportHandler(svc *thread.Service, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		site, article := r.URL.Query().Get("site"), r.URL.Query().Get("article")
 		if err := svc.MayExport(r.Context(), site); err != nil {
-			status := http.StatusForbidden
-			switch thread.ErrorCode(err) {
-			case thread.CodeUnauthenticated:
-				status = http.StatusUnauthorized
-			case thread.CodeNotFound:
-				status = http.StatusNotFound
-			}
-			writeGraphQLError(w, status, thread.ErrorCode(err), thread.ErrorMessage(err))
+			writeError(log, w, r, err)
 			return
 		}
 		name := "threadline-" + site
@@ -33,12 +27,35 @@ func exportHandler(svc *thread.Service) http.Handler {
 				return '-'
 			}, strings.ToLower(article))
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.json"`)
-		w.Header().Set("Cache-Control", "no-store")
-		if err := archive.Write(r.Context(), svc, site, article, w); err != nil {
-			// The response has begun: all that can be done is to cut it short, which the client sees.
+		out := &startedWriter{w: w, header: func() {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.json"`)
+			w.Header().Set("Cache-Control", "no-store")
+		}}
+		if err := archive.Write(r.Context(), svc, site, article, out); err != nil {
+			if !out.started {
+				writeError(log, w, r, err)
+				return
+			}
+			// The response has begun: all that can be done is to log why and cut it short, which the client sees.
+			logInternal(log, r, err)
 			panic(http.ErrAbortHandler)
 		}
 	})
+}
+
+// startedWriter sets a response's headers at its first byte, so that a failure before it can still answer an
+// error of its own.
+type startedWriter struct {
+	w       http.ResponseWriter
+	header  func()
+	started bool
+}
+
+func (s *startedWriter) Write(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		s.header()
+	}
+	return s.w.Write(p)
 }

@@ -88,29 +88,30 @@ func newServer(svc *thread.Service, opts Options) (http.Handler, *responseCache)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", cors(graphQLRequests(limitBody(opts.MaxBodyBytes, streams(cache.middleware(clientAddress(opts.TrustProxy, authenticate(svc, withLoaders(svc, api)))))))))
 	// The widget reads as an anonymous client of the same API, through the same cache.
-	widgets := widgetHandler(svc, cache.middleware(withLoaders(svc, api)))
+	widgets := clientAddress(opts.TrustProxy, widgetHandler(svc, cache.middleware(withLoaders(svc, api)), opts.Log))
 	mux.Handle("GET "+embedPrefix+"/", widgets)
 	mux.Handle("GET /embed.js", widgets)
 	mux.Handle("GET /count.js", widgets)
 	mux.Handle("GET /{$}", ide.Page())
 	mux.Handle("GET /graphiql/assets/", ide.Assets())
-	mux.HandleFunc("GET /healthz", health(opts.Health))
-	mux.HandleFunc("GET /readyz", health(opts.Ready))
+	mux.HandleFunc("GET /healthz", health(opts.Log, opts.Health))
+	mux.HandleFunc("GET /readyz", health(opts.Log, opts.Ready))
 	mux.Handle("GET /metrics", m.handler())
-	mux.Handle("GET /export", cors(clientAddress(opts.TrustProxy, authenticate(svc, exportHandler(svc)))))
+	mux.Handle("GET /export", cors(clientAddress(opts.TrustProxy, authenticate(svc, exportHandler(svc, opts.Log)))))
 
 	return requestID(logRequests(opts.Log, m, recoverPanics(opts.Log, securityHeaders(mux)))), cache
 }
 
 // health answers 200 when check passes within two seconds (the database answers; for /readyz, also the server
-// is not shutting down), 503 otherwise.
-func health(check func(context.Context) error) http.HandlerFunc {
+// is not shutting down), 503 otherwise, logging why with the request's ID.
+func health(log *slog.Logger, check func(context.Context) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		status, body := http.StatusOK, map[string]string{"status": "ok"}
 		if check != nil {
 			if err := check(ctx); err != nil {
+				log.WarnContext(r.Context(), "unhealthy", "request_id", RequestID(r.Context()), "path", r.URL.Path, "err", err)
 				status, body = http.StatusServiceUnavailable, map[string]string{"status": "unavailable"}
 			}
 		}

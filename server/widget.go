@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,7 +82,7 @@ func scriptHash(text string) string {
 
 // widgetHandler serves the thread page (/embed/thread), prerendered with the first view read through api,
 // and the widget's assets.
-func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
+func widgetHandler(svc *thread.Service, api http.Handler, log *slog.Logger) http.Handler {
 	widget.Register()
 	page := &app.Handler{
 		Name:                  "Threadline",
@@ -109,6 +110,8 @@ func widgetHandler(svc *thread.Service, api http.Handler) http.Handler {
 			// shows as the page's "could not be loaded".
 			if _, err = svc.EmbedArticle(r.Context(), site, article, q.Get("title"), q.Get("url"), embeddingOrigin(r)); err == nil {
 				t, err = firstView(r.Context(), api, site, article)
+			} else if thread.ErrorCode(err) == thread.CodeInternal {
+				logInternal(log, r, err)
 			}
 		}
 		if err != nil {
@@ -153,10 +156,10 @@ func hostScript(script []byte) http.Handler {
 	})
 }
 
-// embeddingOrigin is the origin of the page that embeds the thread page: from the Referer browsers send with
-// the iframe's request, or from the url the embedding script passed when a referrer policy withheld it.
+// embeddingOrigin is the origin of the page that embeds the thread page, as its browser said it in Referer (or
+// Origin); "" when neither was sent. The url parameter is not a witness of it: EmbedArticle checks that apart.
 func embeddingOrigin(r *http.Request) string {
-	for _, raw := range []string{r.Header.Get("Referer"), r.URL.Query().Get("url")} {
+	for _, raw := range []string{r.Header.Get("Referer"), r.Header.Get("Origin")} {
 		if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 			return u.Scheme + "://" + u.Host
 		}

@@ -46,3 +46,33 @@ func (db *DB) ArticlesByKey(ctx context.Context, siteID int64, keys []string) (m
 	}
 	return out, each(rows, scanArticle, func(a *thread.Article) { out[a.Key] = a })
 }
+
+// CreateEmbeddedArticle creates the article a page's first embed asks for, marked as created by an embed, in
+// one transaction: unless the site has an article with its key (created is false), or has had limit articles
+// created by embeds since since (full is true, and nothing is created). The count is the database's, so the
+// bound holds across restarts and across servers.
+func (db *DB) CreateEmbeddedArticle(ctx context.Context, a *thread.Article, since time.Time, limit int) (created, full bool, err error) {
+	err = db.inTx(ctx, func(tx queryer) error {
+		var exists, recent int
+		err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM articles WHERE site_id = ? AND key = ?),
+			(SELECT count(*) FROM articles WHERE site_id = ? AND from_embed = 1 AND created_at >= ?)`,
+			a.SiteID, a.Key, a.SiteID, since.UnixMilli()).Scan(&exists, &recent)
+		switch {
+		case err != nil || exists > 0:
+			return err
+		case recent >= limit:
+			full = true
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO articles (site_id, key, url, title, created_at, from_embed) VALUES (?, ?, ?, ?, ?, 1)`,
+			a.SiteID, a.Key, a.URL, a.Title, a.CreatedAt.UnixMilli())
+		if err != nil {
+			return err
+		}
+		a.ID, err = res.LastInsertId()
+		created = err == nil
+		return err
+	})
+	return created, full, err
+}

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,5 +94,35 @@ func TestBackupUnderConcurrentWrites(t *testing.T) {
 	t.Logf("%d comments acknowledged before the backup, all in it; %d during or after it", before, after)
 	if err := db.Backup(ctx, path); err == nil {
 		t.Error("a backup overwrote an existing file")
+	}
+}
+
+// TestBackupMakesItsFolder: a backup into a folder that does not exist makes it (0700) and writes the copy
+// readable by its owner only (0600), since it holds signing secrets and token hashes; an existing file is never
+// overwritten, and a failed backup leaves no file behind.
+func TestBackupMakesItsFolder(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "backups", "nightly")
+	path := filepath.Join(dir, "x.db")
+	if err := db.Backup(ctx, path); err != nil {
+		t.Fatalf("backup into a missing folder: %v", err)
+	}
+	for p, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, path: 0o600} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode() != want {
+			t.Errorf("%s: mode %v (%v), want %v", p, fi.Mode(), err, want)
+		}
+	}
+	if err := db.Backup(ctx, path); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("a second backup to the same file: %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	failed := filepath.Join(dir, "failed.db")
+	if err := db.Backup(cancelled, failed); err == nil {
+		t.Error("a cancelled backup succeeded")
+	}
+	if _, err := os.Stat(failed); !os.IsNotExist(err) {
+		t.Errorf("a failed backup left %s behind (%v)", failed, err)
 	}
 }

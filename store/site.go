@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,13 +11,14 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-const siteColumns = "id, slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, report_threshold, created_at"
+const siteColumns = "id, slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, report_threshold, no_embed_articles, embed_articles_per_hour, created_at"
 
 func scanSite(row interface{ Scan(...any) error }) (*thread.Site, error) {
 	var s thread.Site
 	var created, editWindow int64
 	var ancestors, rules string
-	err := row.Scan(&s.ID, &s.Slug, &s.Name, &ancestors, &s.Premoderation, &editWindow, &rules, &s.SigningSecret, &s.ReportThreshold, &created)
+	err := row.Scan(&s.ID, &s.Slug, &s.Name, &ancestors, &s.Premoderation, &editWindow, &rules, &s.SigningSecret, &s.ReportThreshold,
+		&s.NoEmbedArticles, &s.EmbedArticlesPerHour, &created)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +43,8 @@ func siteValues(s *thread.Site) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{s.Name, ancestors, s.Premoderation, s.EditWindow.Milliseconds(), rules, s.SigningSecret, max(s.ReportThreshold, 1)}, nil
+	return []any{s.Name, ancestors, s.Premoderation, s.EditWindow.Milliseconds(), rules, s.SigningSecret, max(s.ReportThreshold, 1),
+		s.NoEmbedArticles, cmp.Or(max(s.EmbedArticlesPerHour, 0), thread.DefaultEmbedArticlesPerHour)}, nil
 }
 
 func jsonList(v []string) (string, error) {
@@ -81,8 +84,8 @@ func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO sites (slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, report_threshold, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(append([]any{s.Slug}, values...), s.CreatedAt.UnixMilli())...)
+		res, err := tx.ExecContext(ctx, `INSERT INTO sites (slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, report_threshold,
+			no_embed_articles, embed_articles_per_hour, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(append([]any{s.Slug}, values...), s.CreatedAt.UnixMilli())...)
 		if err != nil {
 			return conflict(err, "a site with this slug exists")
 		}
@@ -98,8 +101,8 @@ func (db *DB) UpdateSite(ctx context.Context, s *thread.Site) error {
 		return err
 	}
 	return db.inTx(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, frame_ancestors = ?, premoderation = ?, edit_window_ms = ?, rules = ?, signing_secret = ?, report_threshold = ?
-			WHERE id = ?`, append(values, s.ID)...)
+		res, err := tx.ExecContext(ctx, `UPDATE sites SET name = ?, frame_ancestors = ?, premoderation = ?, edit_window_ms = ?, rules = ?, signing_secret = ?, report_threshold = ?,
+			no_embed_articles = ?, embed_articles_per_hour = ? WHERE id = ?`, append(values, s.ID)...)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -247,11 +248,30 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Backup writes a consistent copy of the database to path, which must not exist, while the database goes on
 // serving: VACUUM INTO reads one snapshot of the write-ahead log, so writes committed during the copy are
-// simply not in it, and nothing waits for it.
-func (db *DB) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
+// simply not in it, and nothing waits for it. A missing folder is made (0700), and the copy is readable by its
+// owner only (0600): it holds the sites' signing secrets and the hashes of every token.
+func (db *DB) Backup(ctx context.Context, path string) (err error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("make the backup's folder: %w", err)
+		}
+	}
+	// Made empty first, exclusively: VACUUM INTO fills an empty file, and no file that exists is overwritten.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s exists: a backup never overwrites a file", path)
 	}
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(path) // no half copy, nor an empty file, where a backup is expected
+		}
+	}()
 	conn, err := db.read.Conn(ctx)
 	if err != nil {
 		return err

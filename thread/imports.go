@@ -3,8 +3,6 @@ package thread
 import (
 	"context"
 	"time"
-
-	"github.com/threadline/threadline/markdown"
 )
 
 // ImportThread is an article as an import source describes it.
@@ -56,19 +54,15 @@ func CheckImportPost(p *ImportPost) error {
 		// A placeholder: deleted by its author, or removed and then emptied when its author left.
 		p.BodyHTML = ""
 	} else {
-		body, err := ValidateBody(p.Body)
+		body, bodyHTML, err := PrepareBody(p.Body)
 		if err != nil {
 			return err
 		}
-		p.Body, p.BodyHTML = body, markdown.Render(body)
+		p.Body, p.BodyHTML = body, bodyHTML
 	}
-	if p.Author != "" {
-		name, err := ValidateDisplayName(p.Author)
-		if err != nil {
-			return err
-		}
-		p.Author = name
-	}
+	// An author's name is cleaned rather than the comment refused: one with nothing visible is anonymous.
+	p.Author = ImportedName(p.Author)
+	p.Note = importedText(p.Note, MaxNoteChars)
 	switch {
 	case p.SourceID == "" || len(p.SourceID) > 200:
 		return Errorf(CodeInvalid, "a comment needs an identifier of 1 to 200 bytes")
@@ -149,7 +143,18 @@ func (s *Service) ImportModeration(ctx context.Context, siteSlug, source string,
 	if err != nil {
 		return 0, err
 	}
-	return s.store.ImportModeration(ctx, site.ID, source, actions, appeals)
+	// A file may have been edited by hand: its texts are cleaned as a moderator's and an author's are, and an
+	// appeal with nothing visible left is dropped rather than the import failed.
+	for i := range actions {
+		actions[i].Note = importedText(actions[i].Note, MaxNoteChars)
+	}
+	kept := appeals[:0:0]
+	for _, a := range appeals {
+		if a.Text = importedText(a.Text, MaxAppealChars); a.Text != "" {
+			kept = append(kept, a)
+		}
+	}
+	return s.store.ImportModeration(ctx, site.ID, source, actions, kept)
 }
 
 // ExportVisitor receives a site's content in a stable order: articles by creation (each followed by its

@@ -23,14 +23,20 @@ type RateLimits struct {
 	// ReadersPerHour and ReaderBurst bound the readers one client address creates.
 	ReadersPerHour float64
 	ReaderBurst    int
+	// ArticlesPerHour and ArticleBurst bound the threads one client address tries to start by embedding
+	// articles the site does not have yet.
+	ArticlesPerHour float64
+	ArticleBurst    int
 }
 
 // DefaultRateLimits are generous for people and tight for scripts: a reader may post 5 comments at once and one
-// more every 10 seconds; an address may make 5 readers at once and 20 an hour.
+// more every 10 seconds; an address may make 5 readers at once and 20 an hour, and start 10 threads at once and
+// 30 an hour.
 var DefaultRateLimits = RateLimits{
 	CommentsPerMinute: 6, CommentBurst: 5,
 	WritesPerMinute: 60, WriteBurst: 30,
 	ReadersPerHour: 20, ReaderBurst: 5,
+	ArticlesPerHour: 30, ArticleBurst: 10,
 }
 
 // SetRateLimits replaces the service's limits (none by default) and forgets every count.
@@ -38,6 +44,7 @@ func (s *Service) SetRateLimits(l RateLimits) {
 	s.comments = newLimiter(l.CommentsPerMinute/60, l.CommentBurst)
 	s.writes = newLimiter(l.WritesPerMinute/60, l.WriteBurst)
 	s.readers = newLimiter(l.ReadersPerHour/3600, l.ReaderBurst)
+	s.articles = newLimiter(l.ArticlesPerHour/3600, l.ArticleBurst)
 }
 
 type clientKey struct{}

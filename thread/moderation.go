@@ -113,6 +113,9 @@ func cleanText(what, s string, max int, required bool) (string, error) {
 		}
 		return -1
 	}, strings.ReplaceAll(s, "\r\n", "\n")))
+	if !hasInk(s) {
+		s = "" // white space and invisible characters say nothing
+	}
 	switch n := utf8.RuneCountInString(s); {
 	case n == 0 && required:
 		return "", Errorf(CodeInvalid, "the %s must not be empty: every moderation action says why", what)

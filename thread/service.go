@@ -4,14 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
-
-	"github.com/threadline/threadline/linkurl"
-	"github.com/threadline/threadline/markdown"
 )
 
 // Service carries out what readers and clients ask of threads, enforcing the domain's rules. It is safe for
@@ -28,8 +22,8 @@ type Service struct {
 
 	onReaders []func(readerID int64) // see OnReaderChange
 
-	// Rate limiters (nil: no limit): comments per reader, writes and new readers per client address.
-	comments, writes, readers *limiter
+	// Rate limiters (nil: no limit): comments per reader, writes, new readers and new articles per client address.
+	comments, writes, readers, articles *limiter
 }
 
 // NewService returns a Service over store.
@@ -276,7 +270,7 @@ type NewComment struct {
 // AddComment posts the viewer's comment or reply. On a site with pre-moderation it waits, pending, for a
 // moderator, unless the viewer moderates the site.
 func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, error) {
-	body, err := ValidateBody(in.Body)
+	body, bodyHTML, err := PrepareBody(in.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +293,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 		ParentID:  in.ParentID,
 		AuthorID:  v.ID,
 		Body:      body,
-		BodyHTML:  markdown.Render(body),
+		BodyHTML:  bodyHTML,
 		Status:    StatusPublished,
 		CreatedAt: s.now(),
 	}
@@ -325,7 +319,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 
 // EditComment replaces the body of the viewer's own comment, within the site's edit window.
 func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comment, error) {
-	body, err := ValidateBody(body)
+	body, bodyHTML, err := PrepareBody(body)
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +335,7 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 		return nil, err
 	}
 	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) {
-		return s.store.EditComment(ctx, id, body, markdown.Render(body), s.now())
+		return s.store.EditComment(ctx, id, body, bodyHTML, s.now())
 	}, one(EventEdited, site.ID, Viewer(ctx)))
 }
 
@@ -458,74 +452,13 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	if ErrorCode(err) != CodeNotFound {
 		return site, err
 	}
-	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, ReportThreshold: DefaultReportThreshold, CreatedAt: s.now()}
+	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, ReportThreshold: DefaultReportThreshold,
+		EmbedArticlesPerHour: DefaultEmbedArticlesPerHour, CreatedAt: s.now()}
 	if err := s.store.CreateSite(ctx, site); err != nil {
 		return nil, err
 	}
 	s.changed(0)
 	return site, nil
-}
-
-// Limits on what an embedding page says of itself.
-const (
-	MaxArticleKeyChars   = 200
-	MaxArticleTitleChars = 300
-	MaxArticleURLBytes   = 2000
-)
-
-// EmbedArticle returns the article a page embeds, creating it on the page's first embed. A site's articles
-// come into being where its comments are embedded; the creation is allowed only to pages on the origins the
-// site lets embed its threads (origin is the embedding page's, from its Referer; any origin for a site open to
-// all). Title and URL are the page's own, checked; the title defaults to the key.
-func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageURL, origin string) (*Article, error) {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
-	if err != nil {
-		return nil, err
-	}
-	a, err := s.store.ArticleByKey(ctx, site.ID, key)
-	if ErrorCode(err) != CodeNotFound {
-		return a, err
-	}
-	if !site.AllowsEmbedding(origin) {
-		return nil, Errorf(CodeForbidden, "pages on %q may not start threads on this site", origin)
-	}
-	if key, title, pageURL, err = checkArticle(key, title, pageURL); err != nil {
-		return nil, err
-	}
-	a = &Article{SiteID: site.ID, Key: key, Title: title, URL: pageURL}
-	if _, err := s.ImportArticle(ctx, a, nil); err != nil {
-		return nil, err
-	}
-	return s.store.ArticleByKey(ctx, site.ID, key)
-}
-
-// checkArticle checks what a page, or an import, says of an article and returns it cleaned: a key of one line,
-// a title on one line (the key when none), and a URL only if it is one Threadline would link to.
-func checkArticle(key, title, pageURL string) (string, string, string, error) {
-	if key = strings.TrimSpace(key); key == "" || utf8.RuneCountInString(key) > MaxArticleKeyChars || strings.IndexFunc(key, unicode.IsControl) >= 0 {
-		return "", "", "", Errorf(CodeInvalid, "an article key is 1 to %d characters of one line", MaxArticleKeyChars)
-	}
-	title = strings.Join(strings.Fields(title), " ")
-	if title == "" {
-		title = key
-	}
-	if utf8.RuneCountInString(title) > MaxArticleTitleChars {
-		title = string([]rune(title)[:MaxArticleTitleChars-1]) + "…"
-	}
-	if pageURL != "" && (len(pageURL) > MaxArticleURLBytes || !linkurl.Allowed(pageURL)) {
-		pageURL = "" // a URL we would not link to is better left out than refused: the thread still works
-	}
-	return key, title, pageURL, nil
-}
-
-// AllowsEmbedding reports whether a page on origin may embed the site's threads.
-func (site *Site) AllowsEmbedding(origin string) bool {
-	for _, allowed := range site.FrameAncestors {
-		if allowed == "*" || origin != "" && strings.EqualFold(allowed, origin) {
-			return true
-		}
-	}
-	return false
 }
 
 // ImportArticle brings an article and its comments into a site, rendering their bodies like any other. It is
@@ -536,19 +469,15 @@ func (s *Service) ImportArticle(ctx context.Context, a *Article, comments []Impo
 	}
 	for i := range comments {
 		c := &comments[i]
-		body, err := ValidateBody(c.Body)
+		body, bodyHTML, err := PrepareBody(c.Body)
 		if err != nil {
 			return false, Errorf(CodeInvalid, "comment %d: %s", i+1, ErrorMessage(err))
 		}
 		if c.Parent < 0 || c.Parent > i {
 			return false, Errorf(CodeInvalid, "comment %d: parent %d is not an earlier comment", i+1, c.Parent)
 		}
-		c.Body, c.BodyHTML = body, markdown.Render(body)
-		if c.AuthorName != "" {
-			if c.AuthorName, err = ValidateDisplayName(c.AuthorName); err != nil {
-				return false, Errorf(CodeInvalid, "comment %d: %s", i+1, ErrorMessage(err))
-			}
-		}
+		c.Body, c.BodyHTML = body, bodyHTML
+		c.AuthorName = ImportedName(c.AuthorName) // a name with nothing visible is anonymous, as in any import
 	}
 	created, err := s.store.ImportArticle(ctx, a, comments)
 	if created {

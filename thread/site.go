@@ -18,10 +18,22 @@ type SiteSettings struct {
 	Rules         []string
 	// ReportThreshold is how many readers' reports hold a comment for review; 0 means DefaultReportThreshold.
 	ReportThreshold int
+	// NoEmbedArticles keeps pages' first embeds from creating articles; then only the owner's tools do.
+	NoEmbedArticles bool
+	// EmbedArticlesPerHour bounds the articles first embeds create in any hour; 0 means
+	// DefaultEmbedArticlesPerHour.
+	EmbedArticlesPerHour int
 }
 
 // DefaultReportThreshold is how many reports hold a comment unless the site says otherwise.
 const DefaultReportThreshold = 3
+
+// DefaultEmbedArticlesPerHour is how many articles a site's first embeds may create in an hour unless the site
+// says otherwise: more than any publisher writes, few enough that requests made by hand cannot fill a site.
+const DefaultEmbedArticlesPerHour = 100
+
+// MaxEmbedArticlesPerHour is the highest bound a site may set.
+const MaxEmbedArticlesPerHour = 100_000
 
 // Limits on site settings.
 const (
@@ -53,6 +65,12 @@ func (set SiteSettings) validate() (SiteSettings, error) {
 	}
 	if set.ReportThreshold < 1 || set.ReportThreshold > 1000 {
 		return set, Errorf(CodeInvalid, "the report threshold is 1 to 1000 reports")
+	}
+	if set.EmbedArticlesPerHour == 0 {
+		set.EmbedArticlesPerHour = DefaultEmbedArticlesPerHour
+	}
+	if set.EmbedArticlesPerHour < 1 || set.EmbedArticlesPerHour > MaxEmbedArticlesPerHour {
+		return set, Errorf(CodeInvalid, "the articles first embeds may create are 1 to %d an hour", MaxEmbedArticlesPerHour)
 	}
 	if set.EditWindow < 0 {
 		return set, Errorf(CodeInvalid, "the edit window cannot be negative")
@@ -97,6 +115,9 @@ func (site *Site) Settings() SiteSettings {
 		EditWindow:      site.EditWindow,
 		Rules:           append([]string(nil), site.Rules...),
 		ReportThreshold: site.ReportThreshold,
+
+		NoEmbedArticles:      site.NoEmbedArticles,
+		EmbedArticlesPerHour: site.EmbedArticlesPerHour,
 	}
 }
 
@@ -128,6 +149,7 @@ func (s *Service) CreateSite(ctx context.Context, slug string, set SiteSettings)
 func (site *Site) apply(set SiteSettings) {
 	site.Name, site.FrameAncestors, site.Premoderation, site.EditWindow, site.Rules, site.ReportThreshold =
 		set.Name, set.Origins, set.Premoderation, set.EditWindow, set.Rules, set.ReportThreshold
+	site.NoEmbedArticles, site.EmbedArticlesPerHour = set.NoEmbedArticles, set.EmbedArticlesPerHour
 }
 
 // UpdateSite changes a site's settings: change receives the current ones and edits them.

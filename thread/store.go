@@ -55,6 +55,10 @@ type Store interface {
 	// ImportArticle creates an article with its comments in one transaction, unless the site already has an
 	// article with that key, in which case it changes nothing and returns false.
 	ImportArticle(ctx context.Context, a *Article, comments []ImportedComment) (bool, error)
+	// CreateEmbeddedArticle creates an article a page's first embed asks for, in one transaction, unless the
+	// site has one with its key (created is false) or has had limit articles created by embeds since since
+	// (full is true, and nothing is created).
+	CreateEmbeddedArticle(ctx context.Context, a *Article, since time.Time, limit int) (created, full bool, err error)
 }
 
 // ImportedComment is a comment brought in from elsewhere: its author is a name, not a reader with a token.

@@ -23,7 +23,12 @@ type Site struct {
 	SigningSecret string
 	// ReportThreshold is how many readers' reports hold a published comment for review.
 	ReportThreshold int
-	CreatedAt       time.Time
+	// NoEmbedArticles stops pages' first embeds from creating articles: the owner's tools create them
+	// (`threadline article create`, imports). EmbedArticlesPerHour bounds those a site's first embeds create in
+	// any hour.
+	NoEmbedArticles      bool
+	EmbedArticlesPerHour int
+	CreatedAt            time.Time
 }
 
 // DefaultRules are a new site's rules until its owner sets others.

@@ -13,7 +13,9 @@ const (
 )
 
 // ValidateBody returns a comment body cleaned for storage: line endings normalised, surrounding white space
-// trimmed. It refuses empty bodies, bodies over MaxBodyChars characters and text that is not UTF-8.
+// trimmed. It refuses bodies with nothing visible (white space, zero-width and other invisible characters, marks
+// with no base), bodies over MaxBodyChars characters and text that is not UTF-8. Bidirectional controls stay:
+// right-to-left writing needs them, and the widget isolates each body so that they cannot reach past it.
 func ValidateBody(body string) (string, error) {
 	if !utf8.ValidString(body) {
 		return "", Errorf(CodeInvalid, "the body is not valid UTF-8")
@@ -31,27 +33,60 @@ func ValidateBody(body string) (string, error) {
 		return "", Errorf(CodeInvalid, "the body must not be empty")
 	case n > MaxBodyChars:
 		return "", Errorf(CodeInvalid, "the body has %d characters; the limit is %d", n, MaxBodyChars)
+	case !hasInk(body):
+		return "", errEmptyBody
 	}
 	return body, nil
 }
 
-// ValidateDisplayName returns a display name with its white space collapsed, or an error if it is empty, too
-// long, or holds control characters.
+// PrepareBody validates a body (see ValidateBody) and renders it, refusing it if what readers would see of it
+// is empty. It returns the body to store and its HTML.
+func PrepareBody(body string) (string, string, error) {
+	body, err := ValidateBody(body)
+	if err != nil {
+		return "", "", err
+	}
+	rendered, err := renderBody(body)
+	if err != nil {
+		return "", "", err
+	}
+	return body, rendered, nil
+}
+
+// ValidateDisplayName returns a display name as cleanName leaves it, or an error if it is not one line, is
+// longer than MaxDisplayNameChars characters, or has nothing visible.
 func ValidateDisplayName(name string) (string, error) {
-	if !utf8.ValidString(name) {
-		return "", Errorf(CodeInvalid, "the display name is not valid UTF-8")
+	name, err := cleanName("display name", name)
+	if err != nil {
+		return "", err
 	}
-	if strings.IndexFunc(name, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
-		return "", Errorf(CodeInvalid, "the display name must be one line of text")
-	}
-	name = strings.Join(strings.Fields(name), " ")
 	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		return "", Errorf(CodeInvalid, "the display name must not be empty")
+	case n == 0 || !hasInk(name):
+		return "", Errorf(CodeInvalid, "the display name must have some visible characters")
 	case n > MaxDisplayNameChars:
 		return "", Errorf(CodeInvalid, "the display name has %d characters; the limit is %d", n, MaxDisplayNameChars)
 	}
 	return name, nil
+}
+
+// ImportedName returns the name an imported comment is shown under: cleaned as a display name, cut to
+// MaxDisplayNameChars characters, and "" (anonymous) when nothing visible is left. An import keeps a comment
+// whose author's name is unusable rather than drop it.
+func ImportedName(name string) string {
+	name, err := cleanName("display name", strings.Map(func(r rune) rune {
+		// Imports come from other systems' files: their stray line breaks are spaces, their bad bytes dropped.
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(name, "")))
+	if err != nil || !hasInk(name) {
+		return ""
+	}
+	if utf8.RuneCountInString(name) > MaxDisplayNameChars {
+		name, _ = cleanName("display name", string([]rune(name)[:MaxDisplayNameChars])) // what the cut left at the end
+	}
+	return name
 }
 
 // ValidFrameAncestor reports whether origin may stand in a site's list of embedding origins: "*", or an

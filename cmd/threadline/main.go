@@ -3,6 +3,7 @@
 //	threadline serve   [--addr :8080] [--db threadline.db] ...   serve the API, GraphiQL and the sample
 //	threadline migrate [--db threadline.db]                       create or upgrade the database, then exit
 //	threadline site create|list|update|rotate-secret|add-moderator   manage sites
+//	threadline article create --site SLUG --key KEY [--title T] [--url U]   start a thread
 //	threadline backup  [--db threadline.db] FILE                  copy the live database consistently
 //	threadline import  --site SLUG --format disqus|wxr|threadline FILE   bring comments in
 //	threadline export  --site SLUG [--article KEY] > FILE        write a site's discussions as JSON
@@ -27,6 +28,7 @@ var commands = map[string]func(ctx context.Context, args []string, stdout, stder
 	"serve":   runServe,
 	"migrate": runMigrate,
 	"site":    runSite,
+	"article": runArticle,
 	"backup":  runBackup,
 	"import":  runImport,
 	"export":  runExport,
@@ -68,6 +70,7 @@ Usage:
   threadline serve   [flags]   serve the GraphQL API, GraphiQL and the sample article
   threadline migrate [flags]   create or upgrade the database, then exit
   threadline site COMMAND      manage sites: create, list, update, rotate-secret, add-moderator
+  threadline article create    start a site's thread by hand: --site SLUG --key KEY [--title T] [--url U]
   threadline backup FILE       copy the live database, consistently, while the server serves
   threadline import FILE       bring comments in: --site SLUG --format disqus|wxr|threadline [--dry-run]
   threadline export            write a site's discussions as JSON: --site SLUG [--article KEY]

@@ -17,20 +17,25 @@ const siteUsage = `Manage sites: the publishers that embed Threadline.
 
 Usage:
   threadline site create --slug SLUG --name NAME [--origin URL]... [--premoderation] [--edit-window D] [--rule NAME]... [--report-threshold N]
+                         [--embed-creates-articles=BOOL] [--embed-articles-per-hour N]
   threadline site list
   threadline site update --slug SLUG [--name NAME] [--origin URL]... [--premoderation=BOOL] [--edit-window D] [--rule NAME]... [--report-threshold N]
+                         [--embed-creates-articles=BOOL] [--embed-articles-per-hour N]
   threadline site rotate-secret --slug SLUG
   threadline site add-moderator --slug SLUG --name NAME
 
 Every command takes --db (env THREADLINE_DB). create prints the site's signing secret and a moderator key,
 and add-moderator and rotate-secret print theirs: each is shown once. In update, --origin and --rule replace
 the whole list.
+
+A page's first embed creates its article (its thread), at most --embed-articles-per-hour of them an hour
+(default 100); with --embed-creates-articles=false only "threadline article create" and imports do.
 `
 
 // siteCommand is one site subcommand: which flags it takes beyond --db and --slug, and its work on an open
 // database.
 type siteCommand struct {
-	settings bool // the settings flags: --name, --origin, --premoderation, --edit-window, --rule
+	settings bool // the settings flags: --name, --origin, --premoderation, --edit-window, --rule, --report-threshold, --embed-…
 	nameOnly bool // just --name
 	run      func(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error
 }
@@ -88,6 +93,8 @@ type siteFlags struct {
 	editWindow    *time.Duration
 	rules         listFlag
 	reports       *int
+	embedCreates  *bool
+	embedPerHour  *int
 }
 
 func newSiteFlags(command string, stderr io.Writer, cmd siteCommand) *siteFlags {
@@ -105,6 +112,8 @@ func newSiteFlags(command string, stderr io.Writer, cmd siteCommand) *siteFlags 
 		f.editWindow = f.fs.Duration("edit-window", 0, "how long authors may edit a comment, e.g. 15m; 0 for always")
 		f.fs.Var(&f.rules, "rule", "a rule moderators cite, e.g. \"Harassment\" (repeat for more)")
 		f.reports = f.fs.Int("report-threshold", thread.DefaultReportThreshold, "how many readers' reports hold a comment for review")
+		f.embedCreates = f.fs.Bool("embed-creates-articles", true, "a page's first embed creates its article; false: only \"threadline article create\" and imports do")
+		f.embedPerHour = f.fs.Int("embed-articles-per-hour", thread.DefaultEmbedArticlesPerHour, "the most articles first embeds create in any hour")
 	}
 	return f
 }
@@ -116,9 +125,15 @@ func (f *siteFlags) set(name string) bool {
 	return given
 }
 
+// errPerHour says why --embed-articles-per-hour cannot be 0: that is not how creation is turned off.
+var errPerHour = fmt.Errorf("--embed-articles-per-hour is 1 to %d; --embed-creates-articles=false turns creation by embeds off", thread.MaxEmbedArticlesPerHour)
+
 func siteCreate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
+	if *f.embedPerHour < 1 {
+		return errPerHour
+	}
 	set := thread.SiteSettings{Name: *f.name, Origins: f.origins, Premoderation: *f.premoderation, EditWindow: *f.editWindow,
-		ReportThreshold: *f.reports}
+		ReportThreshold: *f.reports, NoEmbedArticles: !*f.embedCreates, EmbedArticlesPerHour: *f.embedPerHour}
 	if len(f.rules) > 0 {
 		set.Rules = f.rules
 	}
@@ -145,6 +160,9 @@ func siteList(ctx context.Context, svc *thread.Service, _ *siteFlags, stdout io.
 }
 
 func siteUpdate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout io.Writer) error {
+	if *f.embedPerHour < 1 {
+		return errPerHour
+	}
 	site, err := svc.UpdateSite(ctx, *f.slug, func(set *thread.SiteSettings) {
 		if f.set("name") {
 			set.Name = *f.name
@@ -163,6 +181,12 @@ func siteUpdate(ctx context.Context, svc *thread.Service, f *siteFlags, stdout i
 		}
 		if f.set("report-threshold") {
 			set.ReportThreshold = *f.reports
+		}
+		if f.set("embed-creates-articles") {
+			set.NoEmbedArticles = !*f.embedCreates
+		}
+		if f.set("embed-articles-per-hour") {
+			set.EmbedArticlesPerHour = *f.embedPerHour
 		}
 	})
 	if err != nil {
@@ -195,8 +219,12 @@ func printSite(w io.Writer, s *thread.Site) {
 	if origins == "" {
 		origins = "(none: no page may embed its threads)"
 	}
-	fmt.Fprintf(w, "site:            %s\nname:            %s\norigins:         %s\npremoderation:   %v\nedit window:     %s\nrules:           %s\nreport threshold: %d\n",
-		s.Slug, s.Name, origins, s.Premoderation, window(s.EditWindow), strings.Join(s.Rules, "; "), s.ReportThreshold)
+	embeds := fmt.Sprintf("first embeds create them, at most %d an hour", s.EmbedArticlesPerHour)
+	if s.NoEmbedArticles {
+		embeds = "only threadline article create and imports create them"
+	}
+	fmt.Fprintf(w, "site:            %s\nname:            %s\norigins:         %s\npremoderation:   %v\nedit window:     %s\nrules:           %s\nreport threshold: %d\narticles:        %s\n",
+		s.Slug, s.Name, origins, s.Premoderation, window(s.EditWindow), strings.Join(s.Rules, "; "), s.ReportThreshold, embeds)
 }
 
 func window(d time.Duration) string {
