@@ -69,19 +69,51 @@ type Memory struct {
 	buffer int
 	epoch  uint64
 
-	mu      sync.RWMutex
-	subs    map[int64]map[*Subscription]struct{}
-	seq     uint64
-	recent  []Message // a ring of the last len(recent) events, for subscribers catching up
-	next    int       // where the next event goes in recent
-	dropped atomic.Int64
+	// history and historyBytes bound the events remembered for subscribers that reconnect, in number and in
+	// bytes: a comment may hold 10,000 characters twice over (source and HTML), so a bound in number alone
+	// would let a few thousand long comments hold hundreds of megabytes.
+	history, historyBytes int
+
+	mu          sync.RWMutex
+	subs        map[int64]map[*Subscription]struct{}
+	seq         uint64
+	recent      []Message // the last events, oldest first, with consecutive positions ending at seq
+	recentBytes int       // eventBytes of the events in recent
+	dropped     atomic.Int64
 }
 
+// DefaultHistoryBytes bounds the bytes of the events a Memory bus remembers.
+const DefaultHistoryBytes = 16 << 20
+
 // NewMemory returns a bus that buffers up to buffer events per subscriber and remembers the last history
-// events, for subscribers that reconnect.
+// events (and at most DefaultHistoryBytes of them), for subscribers that reconnect.
 func NewMemory(buffer, history int) *Memory {
 	return &Memory{buffer: max(buffer, 1), epoch: rand.Uint64() | 1, subs: map[int64]map[*Subscription]struct{}{},
-		recent: make([]Message, 0, max(history, 1))}
+		history: max(history, 1), historyBytes: DefaultHistoryBytes}
+}
+
+// eventBytes is about what an event holds in memory: its comment's texts and a fixed part for the rest.
+func eventBytes(e thread.Event) int {
+	n := 512
+	if c := e.Comment; c != nil {
+		n += len(c.Body) + len(c.BodyHTML) + len(c.Rule) + len(c.Note)
+	}
+	if e.Author != nil {
+		n += len(e.Author.DisplayName)
+	}
+	return n
+}
+
+// remember keeps msg for subscribers that reconnect, forgetting the oldest events beyond the bounds. Forgotten
+// events are zeroed so that their comments can be collected.
+func (m *Memory) remember(msg Message) {
+	m.recent = append(m.recent, msg)
+	m.recentBytes += eventBytes(msg.Event)
+	for len(m.recent) > m.history || (m.recentBytes > m.historyBytes && len(m.recent) > 1) {
+		m.recentBytes -= eventBytes(m.recent[0].Event)
+		m.recent[0] = Message{}
+		m.recent = m.recent[1:]
+	}
 }
 
 // Publish hands e to the subscribers of its article, dropping those that cannot take it now.
@@ -89,12 +121,7 @@ func (m *Memory) Publish(e thread.Event) {
 	m.mu.Lock()
 	m.seq++
 	msg := Message{Position: Position{Epoch: m.epoch, Seq: m.seq}, Event: e}
-	if len(m.recent) < cap(m.recent) {
-		m.recent = append(m.recent, msg)
-	} else {
-		m.recent[m.next] = msg
-		m.next = (m.next + 1) % cap(m.recent)
-	}
+	m.remember(msg)
 	var slow []*Subscription
 	for s := range m.subs[e.ArticleID()] {
 		select {
@@ -159,9 +186,8 @@ func (m *Memory) since(after uint64) []Message {
 		return nil
 	}
 	out := make([]Message, 0, m.seq-after)
-	for i := range len(m.recent) {
-		msg := m.recent[(m.next+i)%len(m.recent)]
-		if msg.Seq > after {
+	for _, msg := range m.recent {
+		if msg.Position.Seq > after {
 			out = append(out, msg)
 		}
 	}

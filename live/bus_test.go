@@ -2,6 +2,7 @@ package live
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,32 @@ func TestCatchingUp(t *testing.T) {
 	}
 	if s := m.Subscribe(1, Position{m.epoch + 2, 19}); !errors.Is(s.Err(), ErrMissed) {
 		t.Errorf("a position from before a restart: err %v", s.Err())
+	}
+}
+
+// TestHistoryIsBoundedInBytes: long comments are forgotten by their size, not only by their number, so that a
+// few thousand comments of 10,000 characters cannot hold hundreds of megabytes; what is kept still lets a
+// subscriber catch up.
+func TestHistoryIsBoundedInBytes(t *testing.T) {
+	m := NewMemory(64, 4096)
+	long := strings.Repeat("ж", 10_000) // 20,000 bytes, as source and again as HTML
+	for i := int64(1); i <= 4096; i++ {
+		e := event(1, i)
+		e.Comment.Body, e.Comment.BodyHTML = long, "<p>"+long+"</p>"
+		m.Publish(e)
+	}
+	m.mu.RLock()
+	kept, bytes := len(m.recent), m.recentBytes
+	m.mu.RUnlock()
+	if bytes > DefaultHistoryBytes || kept >= 4096 || kept == 0 {
+		t.Fatalf("the history keeps %d events in %d bytes; the bound is %d bytes", kept, bytes, DefaultHistoryBytes)
+	}
+	if s := m.Subscribe(1, Position{m.epoch, 4090}); s.Err() != nil {
+		t.Errorf("catching up on the last events: %v", s.Err())
+	} else if ids, _ := drain(s); len(ids) != 6 || ids[0] != 4091 {
+		t.Errorf("caught up on %v", ids)
+	}
+	if s := m.Subscribe(1, Position{m.epoch, 1}); !errors.Is(s.Err(), ErrMissed) {
+		t.Errorf("catching up on a forgotten event: err %v", s.Err())
 	}
 }
