@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -238,8 +239,23 @@ func clientAddress(trustProxy bool, next http.Handler) http.Handler {
 				}
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(thread.WithClient(r.Context(), host)))
+		next.ServeHTTP(w, r.WithContext(thread.WithClient(r.Context(), clientKey(host))))
 	})
+}
+
+// clientKey is what rate limits count a client address as: an IPv4 address as it is, an IPv6 address by its
+// /64 network, which is what one subscriber or one server is given: counting each IPv6 address apart would give
+// anyone 2^64 fresh budgets.
+func clientKey(host string) string {
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
 }
 
 // authenticate resolves the bearer token, if any, to who makes the request: a reader, a site's signed-in
