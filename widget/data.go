@@ -57,7 +57,9 @@ const (
 	likeMutation   = `mutation($id: ID!) { likeComment(input: {commentId: $id}) { comment { likeCount } } }`
 	unlikeMutation = `mutation($id: ID!) { unlikeComment(input: {commentId: $id}) { comment { likeCount } } }`
 	bodyQuery      = `query($id: ID!) { node(id: $id) { ... on Comment { body } } }`
-	viewerQuery    = `query($ids: [ID!]!) { viewer { displayName } nodes(ids: $ids) { ... on Comment { id viewerHasLiked viewerCanEdit } } }`
+	// tokenCheckQuery asks whether the API still takes a token: it answers UNAUTHENTICATED if not.
+	tokenCheckQuery = `query { viewer { id } }`
+	viewerQuery     = `query($ids: [ID!]!) { viewer { displayName } nodes(ids: $ids) { ... on Comment { id viewerHasLiked viewerCanEdit } } }`
 )
 
 // Thread is what the widget shows of an article's discussion.
