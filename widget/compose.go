@@ -14,7 +14,7 @@ const maxBody = 10000
 // the reader's own state of the comments on the page, and goes to the comment a permalink names.
 func (v *ThreadView) OnMount(ctx app.Context) {
 	v.mounted = &ctx
-	v.hostURL = app.Window().URL().Query().Get("url")
+	v.pageURL = framedBy(app.Window().URL().Query().Get("url"))
 	if v.thread == nil {
 		return
 	}

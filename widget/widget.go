@@ -10,6 +10,7 @@ package widget
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ type ThreadView struct {
 	problem   string          // the last failure, shown where it happened
 	collapsed map[string]bool // comment IDs whose replies are hidden
 
-	hostURL   string            // the embedding page, for permalinks
+	pageURL   string            // the url parameter, when it may be the base of permalinks (see permalinkBase)
 	token     string            // the reader's token on this site; "" until they choose a name
 	name      string            // the reader's display name
 	liked     map[string]bool   // comments the reader likes
@@ -86,7 +87,6 @@ func (v *ThreadView) OnInit() {
 // OnPreRender takes the thread the server loaded for this request (see WithPrerender).
 func (v *ThreadView) OnPreRender(ctx app.Context) {
 	q := ctx.Page().URL().Query()
-	v.hostURL = q.Get("url")
 	t, found := takePrerender(q.Get(prerenderParam))
 	switch {
 	case !found:
@@ -312,10 +312,51 @@ func (v *ThreadView) bodyView(c *Comment) app.UI {
 	return app.Raw(`<div class="tl-body">` + c.BodyHTML + `</div>`)
 }
 
-// permalink is the address of comment id on the embedding page at pageURL (the url parameter the embedding
-// script passed), or "" when that is not an address Threadline links to: only http(s) URLs become links.
-func permalink(pageURL, id string) string {
-	if u := pageURL + "#comment-" + id; pageURL != "" && linkurl.Allowed(u) {
+// permalinkBase is the address of the page a comment's Link opens, "" for no Link. The Link opens in the top
+// window (target _top), so whoever chooses its address could send readers of a trusted site anywhere; the url
+// parameter of the thread page is chosen by whoever wrote the link to it, which may be anyone. So:
+//   - the article's stored URL, when it has one: Threadline stored it at the article's first embed, from a
+//     page on one of the site's origins;
+//   - otherwise, in the browser, the url parameter if the thread page is framed by a page on that URL's origin
+//     (see framedBy): the embedding page that passed it, one that the site's frame-ancestors policy let in;
+//   - otherwise none: the prerender, which knows nothing of the embedding page, draws no Link.
+func (v *ThreadView) permalinkBase() string {
+	if v.thread != nil && v.thread.URL != "" {
+		return v.thread.URL
+	}
+	return v.pageURL
+}
+
+// framedBy returns pageURL if the thread page is in a frame and the page that framed it (document.referrer,
+// which a frame's first navigation gets from its parent) has pageURL's origin, and "" otherwise. A thread page
+// opened on its own, or linked from anywhere, has no embedding page whose address its permalinks could use.
+func framedBy(pageURL string) string {
+	w := app.Window()
+	if parent := w.Get("parent"); !parent.Truthy() || parent.Equal(w.Get("self")) {
+		return ""
+	}
+	if o := origin(pageURL); o == "" || o != origin(w.Get("document").Get("referrer").String()) {
+		return ""
+	}
+	return pageURL
+}
+
+// origin is the scheme and host of an http(s) URL, in lower case, or "" for any other string.
+func origin(raw string) string {
+	if !linkurl.Allowed(raw) {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// permalink is the address of comment id on the page at base (see permalinkBase), or "" when that is not an
+// address Threadline links to: only http(s) URLs become links.
+func permalink(base, id string) string {
+	if u := base + "#comment-" + id; base != "" && linkurl.Allowed(u) {
 		return u
 	}
 	return ""
@@ -385,10 +426,10 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 						Text("Report")
 				}),
 				v.moderatorActions(c),
-				app.If(!c.Pending && permalink(v.hostURL, c.ID) != "", func() app.UI {
+				app.If(!c.Pending && permalink(v.permalinkBase(), c.ID) != "", func() app.UI {
 					// The link opens the publisher's page at the comment. go-app would take the click for its own
 					// router and open another window; stopping the event here leaves it to the browser.
-					return app.A().Class("tl-act tl-link").Href(permalink(v.hostURL, c.ID)).Target("_top").
+					return app.A().Class("tl-act tl-link").Href(permalink(v.permalinkBase(), c.ID)).Target("_top").
 						Aria("label", "Link to this comment").
 						OnClick(func(ctx app.Context, e app.Event) { e.Call("stopPropagation") }).
 						Text("Link")

@@ -117,3 +117,46 @@ func TestOnlyHTTPPageURLsBecomeLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestPermalinksUseTheStoredURL: a comment's Link goes to the article's stored URL whatever the thread page's
+// url parameter says; with no stored URL, only a url the embedding page vouched for (pageURL, set in the
+// browser by framedBy) makes Links, and the prerender, which has none, draws no Link at all.
+func TestPermalinksUseTheStoredURL(t *testing.T) {
+	at := time.Now().Add(-time.Hour)
+	for _, tc := range []struct {
+		name, stored, pageURL string
+		want                  string // every Link's address but the comment's ID; "" for no Link
+	}{
+		{"stored URL, hostile parameter", "https://news.example/story", "https://evil.example/phish", "https://news.example/story#comment-"},
+		{"stored URL, no parameter", "https://news.example/story", "", "https://news.example/story#comment-"},
+		{"no stored URL, the embedding page's", "", "https://news.example/other", "https://news.example/other#comment-"},
+		{"no stored URL, nothing vouched for", "", "", ""},
+		{"stored URL not linkable", "javascript:alert(1)", "https://evil.example/", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := app.NewTestEngine()
+			v := &ThreadView{client: true, pageURL: tc.pageURL, thread: &Thread{URL: tc.stored, CommentCount: 2, Comments: Page{Total: 2, Items: []Comment{
+				{ID: "a", Author: "Ann", BodyHTML: "<p>one</p>", CreatedAt: at,
+					Replies: &Page{Total: 1, Items: []Comment{{ID: "b", Author: "Bo", BodyHTML: "<p>two</p>", CreatedAt: at, Depth: 1}}}},
+			}}}}
+			if err := e.Load(v); err != nil {
+				t.Fatal(err)
+			}
+			e.ConsumeAll()
+			html := app.HTMLString(v)
+			links := strings.Count(html, `class="tl-act tl-link"`)
+			if tc.want == "" {
+				if links != 0 {
+					t.Errorf("%d Links drawn, want none: %s", links, html)
+				}
+				return
+			}
+			if links != 2 || strings.Count(html, `href="`+tc.want) != 2 {
+				t.Errorf("%d Links drawn, want 2 to %q", links, tc.want)
+			}
+			if strings.Contains(html, "evil.example") {
+				t.Error("a Link goes to the url parameter's site")
+			}
+		})
+	}
+}
