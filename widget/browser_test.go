@@ -538,6 +538,26 @@ func TestHostileTextStaysText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Names and bodies in a right-to-left script, or with a directional override left open, as a reply under
+	// the second comment: they must not reorder the widget's text around them (see checkIsolated).
+	second, err := s.svc.TopLevelComments(ctx, 1, thread.PageRequest{Order: thread.OrderOldest, First: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bidi := range []struct{ name, body string }{
+		{"Admin\u202E (moderator)", "\u202Ethe rest of the page reads backwards"},
+		{"מנהל האתר", "שלום, this is mixed text"},
+	} {
+		r, _, err := s.svc.CreateReader(ctx, "demo", bidi.name)
+		if err != nil { // a name cleaned of its controls on input is fine too; the body keeps them
+			if r, _, err = s.svc.CreateReader(ctx, "demo", "Admin (moderator)"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.svc.AddComment(thread.WithViewer(ctx, r), thread.NewComment{ArticleID: second.Comments[1].ArticleID, ParentID: second.Comments[1].ID, Body: bidi.body}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	b := newBrowser(t)
 	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
 		t.Fatal(err)
@@ -546,7 +566,9 @@ func TestHostileTextStaysText(t *testing.T) {
 	if got := run(t, b, chromedp.Evaluate[string](ran)); got != "" {
 		t.Errorf("prerendered: the %s payload ran", got)
 	}
+	checkIsolated(t, b, "prerendered")
 	run(t, b, takenOver)
+	checkIsolated(t, b, "after the takeover")
 	// Show every reply, and follow the one link a payload could have made.
 	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`.tl-list > .tl-comment:first-child .tl-more-replies`))); err != nil {
 		t.Fatal(err)
@@ -563,6 +585,35 @@ func TestHostileTextStaysText(t *testing.T) {
 	shown := run(t, b, chromedp.Evaluate[string](`document.querySelector('.tl-replies .tl-author').textContent`))
 	if shown != name {
 		t.Errorf("the display name shows as %q, want the text %q", shown, name)
+	}
+}
+
+// checkIsolated checks in the browser that every name and every comment body on the page is laid out in a
+// bidirectional isolate (dir="auto" or <bdi>), which nothing in it can leak out of, and that a right-to-left
+// name takes its direction from its own text while the line it is on stays left-to-right.
+func checkIsolated(t *testing.T, b context.Context, when string) {
+	t.Helper()
+	type isolation struct {
+		Leaky   []string `json:"leaky"`
+		Names   int      `json:"names"`
+		RTLName string   `json:"rtlName"`
+		Row     string   `json:"row"`
+	}
+	got := run(t, b, chromedp.Evaluate[isolation](`(() => {
+	  const els = [...document.querySelectorAll(".tl-author, .tl-body, bdi")];
+	  const rtl = els.find(e => e.classList.contains("tl-author") && e.textContent.startsWith("מנהל"));
+	  return {
+	    leaky: els.filter(e => getComputedStyle(e).unicodeBidi !== "isolate").map(e => e.className + ": " + e.textContent.slice(0, 30)),
+	    names: document.querySelectorAll(".tl-author").length,
+	    rtlName: rtl ? getComputedStyle(rtl).direction : "",
+	    row: rtl ? getComputedStyle(rtl.parentElement).direction : "",
+	  };
+	})()`))
+	if len(got.Leaky) > 0 || got.Names == 0 {
+		t.Errorf("%s: %d names; not isolated: %q", when, got.Names, got.Leaky)
+	}
+	if got.RTLName != "rtl" || got.Row != "ltr" {
+		t.Errorf("%s: the right-to-left name is laid out %q in a %q line, want rtl in ltr", when, got.RTLName, got.Row)
 	}
 }
 

@@ -132,7 +132,7 @@ func (v *ThreadView) Render() app.UI {
 		app.If(t.Locked, func() app.UI {
 			return app.P().Class("tl-status tl-locked").Text("This thread is locked: it takes no new comments.")
 		}).Else(func() app.UI {
-			return v.composer("top", "Join the discussion", "Post comment")
+			return v.composer("top", "Join the discussion", "", "Post comment")
 		}),
 		v.freshButton(),
 		app.If(v.problem != "" && v.busy == "", func() app.UI {
@@ -305,12 +305,27 @@ func (v *ThreadView) bodyView(c *Comment) app.UI {
 	case c.Removed && own == nil:
 		return app.P().Class("tl-body tl-deleted tl-removed").Text("Removed by a moderator: " + c.Rule + ".")
 	case c.Removed:
-		return app.Div().Body(app.Raw(`<div class="tl-body">`+own.BodyHTML+`</div>`), v.moderationNote(c, own, false))
+		return app.Div().Body(app.Raw(bodyOpen+own.BodyHTML+`</div>`), v.moderationNote(c, own, false))
 	case c.Pending:
-		return app.Div().Body(app.Raw(`<div class="tl-body">`+c.BodyHTML+`</div>`), v.moderationNote(c, own, false))
+		return app.Div().Body(app.Raw(bodyOpen+c.BodyHTML+`</div>`), v.moderationNote(c, own, false))
 	}
-	return app.Raw(`<div class="tl-body">` + c.BodyHTML + `</div>`)
+	return app.Raw(bodyOpen + c.BodyHTML + `</div>`)
 }
+
+// Text that readers write is isolated from the text around it (Unicode's bidirectional algorithm, HTML's
+// dir="auto" and <bdi>): a name or a comment in a right-to-left script, or one that ends with a directional
+// control left open (U+202E and the like, which names are also cleaned of on input), takes its direction from
+// its own first strong character and cannot reorder the page's text around it, as "Admin\u202E (moderator)"
+// would otherwise do to what follows it.
+
+// bodyOpen starts the element that holds a comment's rendered body.
+const bodyOpen = `<div class="tl-body" dir="auto">`
+
+// authorView draws a comment's author.
+func authorView(name string) app.UI { return app.Span().Class("tl-author").Dir("auto").Text(name) }
+
+// isolated draws a reader's text inside a sentence of the widget's.
+func isolated(text string) app.UI { return app.Bdi().Text(text) }
 
 // permalinkBase is the address of the page a comment's Link opens, "" for no Link. The Link opens in the top
 // window (target _top), so whoever chooses its address could send readers of a trusted site anywhere; the url
@@ -387,7 +402,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 	return app.Li().ID("comment-"+c.ID).Class("tl-comment").DataSet("depth", c.Depth).Body(
 		app.Article().Class("tl-card").Body(
 			app.Header().Class("tl-meta").Body(
-				app.Span().Class("tl-author").Text(author),
+				authorView(author),
 				app.Text(" "),
 				app.Time().
 					Class("tl-time").
@@ -396,12 +411,12 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 					Text(relativeTime(c.CreatedAt, now)),
 				app.If(c.Edited, func() app.UI { return app.Span().Class("tl-edited").Text(" · edited") }),
 				app.If(c.Depth >= flatDepth, func() app.UI {
-					return app.Span().Class("tl-replying").Text(" · replying to " + parent)
+					return app.Span().Class("tl-replying").Body(app.Text(" · replying to "), isolated(parent))
 				}),
 			),
 			v.bodyView(c),
 			app.If(v.compose == "edit:"+c.ID, func() app.UI {
-				return v.composer("edit:"+c.ID, "Edit your comment", "Save")
+				return v.composer("edit:"+c.ID, "Edit your comment", "", "Save")
 			}),
 			app.Footer().Class("tl-actions").Body(
 				app.If(!c.Removed && !c.Pending, func() app.UI { return v.likeButton(c) }),
@@ -452,7 +467,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 		}),
 		v.commentForms(c),
 		app.If(v.compose == "reply:"+c.ID, func() app.UI {
-			return v.composer("reply:"+c.ID, "Reply to "+author, "Post reply")
+			return v.composer("reply:"+c.ID, "Reply", author, "Post reply")
 		}),
 		app.If(hasReplies && !collapsed, func() app.UI {
 			return app.Ol().ID(repliesID).Class("tl-replies").Aria("label", "Replies").Body(
