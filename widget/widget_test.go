@@ -83,7 +83,7 @@ func TestThreadViewRenders(t *testing.T) {
 	e.ConsumeAll()
 	html := app.HTMLString(v)
 	for _, want := range []string{
-		`data-source="client"`, "6 comments", "replying to Dee", `id="comment-a"`, "Ann", "<p>first</p>", "3 hours ago",
+		`data-source="client"`, "6 comments", "replying to", "<bdi>Dee</bdi>", `id="comment-a"`, "Ann", "<p>first</p>", "3 hours ago",
 		`id="comment-b"`, "Deleted", "deleted by its author", `id="comment-c"`, "Anonymous", "1 more comment",
 	} {
 		if !strings.Contains(html, want) {
