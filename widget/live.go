@@ -68,6 +68,9 @@ func (v *ThreadView) startLive(ctx app.Context) {
 			if hidden {
 				v.closeLive()
 			} else if v.live == nil || v.live.stopped {
+				if v.live != nil {
+					v.live.breaches = 0 // the reader came back: a widget that gave up tries afresh, as on a reload
+				}
 				v.connectLive(ctx)
 			}
 		})
