@@ -227,11 +227,9 @@ func checkHostilePage(t *testing.T, p *hostilePage, allowed markup) {
 // attribute, the value as it was.
 func TestEveryAttributeOfThePageRoundTrips(t *testing.T) {
 	s := newTestServer(t)
-	_, page := get(t, s.URL+"/embed/thread?site=demo&article=social-credit&url=https://news.example/a", nil)
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// An article with a stored URL: only such a page's prerender has the comments' Links.
+	doc := hostileThread{key: "attributes", title: "Attributes", url: "https://news.example/a",
+		names: []string{"Ann"}, bodies: []string{"A comment"}}.load(t, s).doc
 	used := markup{}.add(doc)
 	for _, want := range []string{"meta content", "a href", "main data-source", "li data-depth", "div class", "li id",
 		"time title", "button aria-pressed", "ol aria-label", "textarea id"} {

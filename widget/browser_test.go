@@ -2,6 +2,7 @@ package widget_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -361,15 +362,32 @@ func TestPermalinkOpensAtItsComment(t *testing.T) {
 		run(t, b, chromedp.Poll[bool](`document.querySelector('#comment-`+id+`.tl-target') !== null`, chromedp.WithPollingTimeout(30*time.Second)))
 	}
 
-	// A comment's Link opens the publisher's page at the comment, in the same tab.
-	if err := chromedp.Do(b,
-		chromedp.Navigate(s.threadURL()+"&url="+s.demo+"/"),
-		chromedp.WaitReady(chromedp.CSS("#threadline")),
-	); err != nil {
+	// On the publisher's page (whose sample article has no stored URL: the page that frames the thread vouches
+	// for its address), a comment's Link goes to the page at the comment, and opens it in the same tab.
+	if err := chromedp.Do(b, chromedp.Navigate(s.demo+"/")); err != nil {
 		t.Fatal(err)
 	}
-	run(t, b, takenOver)
-	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`#comment-`+target+` .tl-link`))); err != nil {
+	var link struct {
+		Href                string
+		X, Y, Width, Height float64
+	}
+	for deadline := time.Now().Add(30 * time.Second); link.Href == ""; time.Sleep(100 * time.Millisecond) {
+		inFrame(t, b, `(() => { const a = document.querySelector("#comment-`+target+` .tl-link");
+		  if (!a || !document.querySelector('#threadline[data-source="client"]:not([data-live="off"])')) return {};
+		  const r = a.getBoundingClientRect(); return {href: a.href, x: r.x, y: r.y, width: r.width, height: r.height} })()`, &link)
+		if time.Now().After(deadline) {
+			t.Fatal("the demo page's thread shows no Link")
+		}
+	}
+	if want := s.demo + "/#comment-" + target; link.Href != want {
+		t.Fatalf("the Link goes to %q, want %q", link.Href, want)
+	}
+	// A reader's click (a click by script may not navigate the top window from a frame of another origin).
+	frame := run(t, b, chromedp.Evaluate[float64](`(() => { const f = document.querySelector("#threadline iframe");
+	  window.scrollTo(0, f.getBoundingClientRect().top + window.scrollY + `+fmt.Sprint(link.Y)+` - 200);
+	  return f.getBoundingClientRect().top })()`))
+	frameLeft := run(t, b, chromedp.Evaluate[float64](`document.querySelector("#threadline iframe").getBoundingClientRect().left`))
+	if err := chromedp.Do(b, chromedp.MouseClickXY(frameLeft+link.X+link.Width/2, frame+link.Y+link.Height/2)); err != nil {
 		t.Fatal(err)
 	}
 	acrossNavigation(t, b, `location.href === "`+s.demo+`/#comment-`+target+`"`, 10*time.Second)
@@ -520,6 +538,26 @@ func TestHostileTextStaysText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Names and bodies in a right-to-left script, or with a directional override left open, as a reply under
+	// the second comment: they must not reorder the widget's text around them (see checkIsolated).
+	second, err := s.svc.TopLevelComments(ctx, 1, thread.PageRequest{Order: thread.OrderOldest, First: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bidi := range []struct{ name, body string }{
+		{"Admin\u202E (moderator)", "\u202Ethe rest of the page reads backwards"},
+		{"מנהל האתר", "שלום, this is mixed text"},
+	} {
+		r, _, err := s.svc.CreateReader(ctx, "demo", bidi.name)
+		if err != nil { // a name cleaned of its controls on input is fine too; the body keeps them
+			if r, _, err = s.svc.CreateReader(ctx, "demo", "Admin (moderator)"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.svc.AddComment(thread.WithViewer(ctx, r), thread.NewComment{ArticleID: second.Comments[1].ArticleID, ParentID: second.Comments[1].ID, Body: bidi.body}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	b := newBrowser(t)
 	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
 		t.Fatal(err)
@@ -528,7 +566,9 @@ func TestHostileTextStaysText(t *testing.T) {
 	if got := run(t, b, chromedp.Evaluate[string](ran)); got != "" {
 		t.Errorf("prerendered: the %s payload ran", got)
 	}
+	checkIsolated(t, b, "prerendered")
 	run(t, b, takenOver)
+	checkIsolated(t, b, "after the takeover")
 	// Show every reply, and follow the one link a payload could have made.
 	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS(`.tl-list > .tl-comment:first-child .tl-more-replies`))); err != nil {
 		t.Fatal(err)
@@ -545,6 +585,35 @@ func TestHostileTextStaysText(t *testing.T) {
 	shown := run(t, b, chromedp.Evaluate[string](`document.querySelector('.tl-replies .tl-author').textContent`))
 	if shown != name {
 		t.Errorf("the display name shows as %q, want the text %q", shown, name)
+	}
+}
+
+// checkIsolated checks in the browser that every name and every comment body on the page is laid out in a
+// bidirectional isolate (dir="auto" or <bdi>), which nothing in it can leak out of, and that a right-to-left
+// name takes its direction from its own text while the line it is on stays left-to-right.
+func checkIsolated(t *testing.T, b context.Context, when string) {
+	t.Helper()
+	type isolation struct {
+		Leaky   []string `json:"leaky"`
+		Names   int      `json:"names"`
+		RTLName string   `json:"rtlName"`
+		Row     string   `json:"row"`
+	}
+	got := run(t, b, chromedp.Evaluate[isolation](`(() => {
+	  const els = [...document.querySelectorAll(".tl-author, .tl-body, bdi")];
+	  const rtl = els.find(e => e.classList.contains("tl-author") && e.textContent.startsWith("מנהל"));
+	  return {
+	    leaky: els.filter(e => getComputedStyle(e).unicodeBidi !== "isolate").map(e => e.className + ": " + e.textContent.slice(0, 30)),
+	    names: document.querySelectorAll(".tl-author").length,
+	    rtlName: rtl ? getComputedStyle(rtl).direction : "",
+	    row: rtl ? getComputedStyle(rtl.parentElement).direction : "",
+	  };
+	})()`))
+	if len(got.Leaky) > 0 || got.Names == 0 {
+		t.Errorf("%s: %d names; not isolated: %q", when, got.Names, got.Leaky)
+	}
+	if got.RTLName != "rtl" || got.Row != "ltr" {
+		t.Errorf("%s: the right-to-left name is laid out %q in a %q line, want rtl in ltr", when, got.RTLName, got.Row)
 	}
 }
 

@@ -14,7 +14,7 @@ const maxBody = 10000
 // the reader's own state of the comments on the page, and goes to the comment a permalink names.
 func (v *ThreadView) OnMount(ctx app.Context) {
 	v.mounted = &ctx
-	v.hostURL = app.Window().URL().Query().Get("url")
+	v.pageURL = framedBy(app.Window().URL().Query().Get("url"))
 	if v.thread == nil {
 		return
 	}
@@ -148,9 +148,14 @@ func find(items []Comment, id string) *Comment {
 	return nil
 }
 
-// composer draws a form to write a comment, a reply or an edit. Until the reader has a name on this site, it
-// asks for one too. What they type stays when sending fails.
-func (v *ThreadView) composer(key, title, action string) app.UI {
+// composer draws a form to write a comment, a reply (to the author named to) or an edit. Until the reader has
+// a name on this site, it asks for one too. What they type stays when sending fails.
+func (v *ThreadView) composer(key, title, to, action string) app.UI {
+	label := app.Text(title)
+	if to != "" {
+		label = app.Span().Body(app.Text(title+" to "), isolated(to))
+		title += " to " + to
+	}
 	id := "tl-compose-" + strings.ReplaceAll(key, ":", "-")
 	draft := v.drafts[key]
 	count := utf8.RuneCountInString(draft)
@@ -170,14 +175,13 @@ func (v *ThreadView) composer(key, title, action string) app.UI {
 						OnInput(func(ctx app.Context, e app.Event) { v.nameText = ctx.JSSrc().Get("value").String() }),
 				)
 			}).Else(func() app.UI {
-				as := "Commenting under your name on this site"
-				if v.name != "" {
-					as = "Commenting as " + v.name
+				if v.name == "" {
+					return app.P().Class("tl-as").Text("Commenting under your name on this site")
 				}
-				return app.P().Class("tl-as").Text(as)
+				return app.P().Class("tl-as").Body(app.Text("Commenting as "), isolated(v.name))
 			}),
 			app.Div().Class("tl-field").Body(
-				app.Label().For(id+"-body").Text(title),
+				app.Label().For(id+"-body").Body(label),
 				app.Textarea().ID(id+"-body").Class("tl-text").Rows(3).Required(true).Disabled(!v.client).
 					Aria("describedby", id+"-count").
 					Text(draft).

@@ -11,7 +11,7 @@ import (
 // other client, on the server (to prerender) and in the browser alike, always with this one query text.
 const PageQuery = `query Page($site: String!, $article: String!, $order: CommentOrder, $after: String) {
   article(site: $site, key: $article) {
-    id title commentCount locked
+    id title url commentCount locked
     comments(first: 20, orderBy: $order, after: $after) {
       totalCount pageInfo { hasNextPage endCursor }
       nodes { ...comment replies(first: 3) { ...replies } }
@@ -57,15 +57,20 @@ const (
 	likeMutation   = `mutation($id: ID!) { likeComment(input: {commentId: $id}) { comment { likeCount } } }`
 	unlikeMutation = `mutation($id: ID!) { unlikeComment(input: {commentId: $id}) { comment { likeCount } } }`
 	bodyQuery      = `query($id: ID!) { node(id: $id) { ... on Comment { body } } }`
-	viewerQuery    = `query($ids: [ID!]!) { viewer { displayName } nodes(ids: $ids) { ... on Comment { id viewerHasLiked viewerCanEdit } } }`
+	// tokenCheckQuery asks whether the API still takes a token: it answers UNAUTHENTICATED if not.
+	tokenCheckQuery = `query { viewer { id } }`
+	viewerQuery     = `query($ids: [ID!]!) { viewer { displayName } nodes(ids: $ids) { ... on Comment { id viewerHasLiked viewerCanEdit } } }`
 )
 
 // Thread is what the widget shows of an article's discussion.
 type Thread struct {
-	Site         string `json:"site"`
-	Article      string `json:"article"`
-	ArticleID    string `json:"articleId"`
-	Title        string `json:"title"`
+	Site      string `json:"site"`
+	Article   string `json:"article"`
+	ArticleID string `json:"articleId"`
+	Title     string `json:"title"`
+	// URL is the article's address as Threadline stored it at the first embed ("" when none): the base of
+	// every comment's permalink (see permalinkBase).
+	URL          string `json:"url,omitempty"`
 	CommentCount int    `json:"commentCount"`
 	Locked       bool   `json:"locked,omitempty"` // a moderator closed it to new comments
 	Comments     Page   `json:"comments"`
@@ -134,6 +139,7 @@ func DecodeThread(response []byte, site, article string) (*Thread, error) {
 		Article *struct {
 			ID           string  `json:"id"`
 			Title        string  `json:"title"`
+			URL          *string `json:"url"`
 			CommentCount int     `json:"commentCount"`
 			Locked       bool    `json:"locked"`
 			Comments     gqlPage `json:"comments"`
@@ -146,7 +152,12 @@ func DecodeThread(response []byte, site, article string) (*Thread, error) {
 	if a == nil {
 		return nil, fmt.Errorf("there is no article %q on site %q", article, site)
 	}
+	var pageURL string
+	if a.URL != nil {
+		pageURL = *a.URL
+	}
 	return &Thread{
+		URL:          pageURL,
 		Site:         site,
 		Article:      article,
 		ArticleID:    a.ID,

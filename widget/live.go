@@ -2,6 +2,7 @@ package widget
 
 import (
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -18,11 +19,35 @@ const liveQuery = `subscription($article: ID!, $after: String) {
 type liveConn struct {
 	ws      app.Value
 	funcs   []app.Func // the handlers given to the socket, released when it closes
+	token   string     // the credentials the socket was opened with
 	after   string     // the cursor of the last event applied, to catch up from after a reconnection
 	retries int        // failed connections in a row, for the backoff
-	stopped bool       // closed by the widget itself (the page is hidden), not to be reopened
-	subs    int        // subscriptions started on this socket, to name the next
+	// breaches counts the server's protocol closes (44xx) since the last connection that ended otherwise. It
+	// is not reset by connection_ack, since a server that acknowledges and then closes with 4409 or 4429 would
+	// otherwise be retried at the shortest backoff forever.
+	breaches int
+	// checked is when the API was last asked about the token after a 4403 (see checkRefusedToken). Another
+	// 4403 within tokenCheckEvery is a breach, not a reason to check and reconnect at once again.
+	checked time.Time
+	failed  bool // the server answered an error to the subscription: the widget closed the socket
+	stopped bool // closed by the widget itself (the page is hidden), not to be reopened
+	subs    int  // subscriptions started on this socket, to name the next
 }
+
+// WebSocket close codes of graphql-transport-ws that the server sends (see graph/websocket.go).
+const (
+	closeForbidden = 4403 // the credentials were refused, or withdrawn while the connection was live
+	// maxBreaches is how many protocol closes in a row the widget takes before it stops reconnecting and
+	// stays offline (until the page is hidden and shown again): a server or proxy that keeps refusing must not
+	// be asked again every 30 seconds for as long as the page stays open.
+	maxBreaches = 5
+	// tokenCheckEvery bounds how often a 4403 makes the widget ask the API about its token.
+	tokenCheckEvery = time.Minute
+)
+
+// protocolClose reports whether code is one of the server's 44xx closes: the client broke the protocol
+// (4400, 4401, 4408, 4409, 4429) or was refused (4403).
+func protocolClose(code int) bool { return code >= 4400 && code < 4500 }
 
 // liveEvent is an event as liveQuery returns it.
 type liveEvent struct {
@@ -43,6 +68,9 @@ func (v *ThreadView) startLive(ctx app.Context) {
 			if hidden {
 				v.closeLive()
 			} else if v.live == nil || v.live.stopped {
+				if v.live != nil {
+					v.live.breaches = 0 // the reader came back: a widget that gave up tries afresh, as on a reload
+				}
 				v.connectLive(ctx)
 			}
 		})
@@ -67,9 +95,9 @@ func (v *ThreadView) restartLive(ctx app.Context) {
 func (v *ThreadView) connectLive(ctx app.Context) {
 	ctx = v.lasting(ctx)
 	prev := v.live
-	c := &liveConn{}
+	c := &liveConn{token: v.token}
 	if prev != nil {
-		c.after, c.retries = prev.after, prev.retries
+		c.after, c.retries, c.breaches, c.checked = prev.after, prev.retries, prev.breaches, prev.checked
 	}
 	v.live = c
 	v.liveState = "connecting"
@@ -83,7 +111,7 @@ func (v *ThreadView) connectLive(ctx app.Context) {
 		b, _ := json.Marshal(msg)
 		c.ws.Call("send", string(b))
 	}
-	token, articleID := v.token, v.thread.ArticleID
+	token, articleID := c.token, v.thread.ArticleID
 	on := func(event string, fn func(app.Value)) {
 		f := app.FuncOf(func(_ app.Value, args []app.Value) any {
 			fn(args[0])
@@ -148,10 +176,14 @@ func (v *ThreadView) connectLive(ctx app.Context) {
 				}
 			})
 		case "error":
-			c.ws.Call("close") // reconnect, with backoff
+			// The subscription was refused: reconnect, with backoff, counted as a breach so that a refusal that
+			// repeats after every connection_ack does not reconnect at the shortest backoff forever.
+			ctx.Dispatch(func(app.Context) { c.failed = true })
+			c.ws.Call("close")
 		}
 	})
-	on("onclose", func(app.Value) {
+	on("onclose", func(e app.Value) {
+		code := e.Get("code").Int()
 		ctx.Dispatch(func(ctx app.Context) {
 			if v.live != c {
 				return
@@ -161,16 +193,72 @@ func (v *ThreadView) connectLive(ctx app.Context) {
 				return
 			}
 			v.liveState = "offline"
-			c.retries++
-			delay := min(30*time.Second, time.Duration(250<<min(c.retries, 7))*time.Millisecond)
-			delay += time.Duration(rand.Int64N(int64(delay / 4)))
-			time.AfterFunc(delay, func() {
-				ctx.Dispatch(func(ctx app.Context) {
-					if v.live == c {
-						v.connectLive(ctx)
-					}
-				})
-			})
+			switch {
+			case code == closeForbidden && c.token != "" && time.Since(c.checked) > tokenCheckEvery:
+				c.checked = time.Now()
+				v.checkRefusedToken(ctx, c)
+			case protocolClose(code) || c.failed:
+				c.breaches++
+				v.retryLive(ctx, c, max(c.retries, c.breaches))
+			default:
+				c.breaches = 0
+				v.retryLive(ctx, c, c.retries)
+			}
+		})
+	})
+}
+
+// retryLive opens the live connection again after a backoff that grows with failures, from a quarter of a
+// second to 30 seconds, with jitter so that the readers of a restarted server do not all come back at once.
+// After maxBreaches protocol closes in a row it gives up and leaves the page offline.
+func (v *ThreadView) retryLive(ctx app.Context, c *liveConn, failures int) {
+	if c.breaches >= maxBreaches {
+		c.stopped = true // a visible page that was hidden tries once more (see startLive)
+		return
+	}
+	c.retries++
+	failures++
+	delay := min(30*time.Second, time.Duration(250<<min(failures, 7))*time.Millisecond)
+	delay += time.Duration(rand.Int64N(int64(delay / 4)))
+	time.AfterFunc(delay, func() {
+		ctx.Dispatch(func(ctx app.Context) {
+			if v.live == c {
+				v.connectLive(ctx)
+			}
+		})
+	})
+}
+
+// checkRefusedToken handles a 4403 on a connection that carried the reader's token: the server refused the
+// token, or withdrew it while the connection was live (the site rotated its secret, the reader was suspended
+// or deleted, the session expired). Sending the same token again would be refused again, forever; so the
+// widget asks the API once, over HTTP, whether it still takes the token. If not, the reader is signed out and
+// the connection reopens anonymously. If it does, what the token grants changed (a moderator who is no longer
+// one, a suspended reader): the connection reopens once with it, and the thread and the reader's view of it
+// are read again. Another 4403 within tokenCheckEvery is handled as any other protocol close.
+func (v *ThreadView) checkRefusedToken(ctx app.Context, c *liveConn) {
+	token := c.token
+	ctx.Async(func() {
+		err := call(token, tokenCheckQuery, nil, nil)
+		ctx.Dispatch(func(ctx app.Context) {
+			if v.live != c || c.stopped {
+				return // the reader signed in or out meanwhile, or the page was hidden: that reconnected
+			}
+			var refused *gqlError
+			switch {
+			case errors.As(err, &refused) && refused.code == "UNAUTHENTICATED":
+				if v.token == token {
+					v.signOut(ctx) // reconnects anonymously
+				} else {
+					v.connectLive(ctx) // the reader's newer token
+				}
+			case err != nil: // the API could not say: try again later, as after any refusal
+				c.breaches++
+				v.retryLive(ctx, c, max(c.retries, c.breaches))
+			default:
+				v.connectLive(ctx)
+				v.reload(ctx)
+			}
 		})
 	})
 }

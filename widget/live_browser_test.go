@@ -6,16 +6,22 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/store/storetest"
 	"github.com/threadline/threadline/thread"
+	"github.com/threadline/threadline/widget/assets"
 )
 
 // restartable is a Threadline server that a test can stop, taking every connection down with it (WebSockets
@@ -144,4 +150,170 @@ func TestLiveUpdatesSurviveARestart(t *testing.T) {
 	}
 	waitText(t, watcher, second+" .tl-replies .tl-body", "A live reply")
 	waitText(t, watcher, second+" .tl-like", "♥ 1")
+}
+
+// socketWatch counts the WebSockets a page opens to the API (from the browser's Network.webSocketCreated
+// events), and records in the page the code of every close it sees.
+type socketWatch struct {
+	mu      sync.Mutex
+	created int
+}
+
+func watchSockets(t *testing.T, b context.Context) *socketWatch {
+	t.Helper()
+	w := &socketWatch{}
+	if err := chromedp.Listen(b, func(ev any) {
+		if e, ok := ev.(*network.EventWebSocketCreated); ok && strings.HasSuffix(e.URL, "/graphql") {
+			w.mu.Lock()
+			w.created++
+			w.mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const recordCloses = `window.__closes = []; (() => {
+	  const Native = window.WebSocket;
+	  window.WebSocket = function (...args) {
+	    const ws = new Native(...args);
+	    ws.addEventListener("close", (e) => window.__closes.push(e.code));
+	    return ws;
+	  };
+	})();`
+	if _, err := chromedp.Call(b, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordCloses}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *socketWatch) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.created
+}
+
+// openWatched opens the thread as the reader with token, counting its sockets from the start.
+func (s *site) openWatched(t *testing.T, token string) (context.Context, *socketWatch) {
+	t.Helper()
+	b := newBrowser(t)
+	w := watchSockets(t, b)
+	if err := chromedp.Do(b, chromedp.Navigate(s.api+"/healthz")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Evaluate[bool](`localStorage.setItem("threadline:demo:token", `+jsString(token)+`), true`))
+	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	liveIs(t, b, "live")
+	return b, w
+}
+
+// quietFor waits d and fails the test if the page opened more than most sockets since it had opened before.
+func (w *socketWatch) quietFor(t *testing.T, b context.Context, before, most int, d time.Duration) {
+	t.Helper()
+	if err := chromedp.Do(b, chromedp.Sleep(d)); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.count() - before; n > most {
+		closes := run(t, b, chromedp.Evaluate[[]int](`window.__closes`))
+		t.Errorf("the widget opened %d WebSockets, want at most %d (closes: %v)", n, most, closes)
+	}
+}
+
+// TestRevokedLiveConnectionSignsOut: a moderator's widget is live; the site rotates its secret, which
+// withdraws every session signed with the old one; the server closes the socket with 4403. The widget asks the
+// API once whether its token still holds, is told it does not, signs the reader out and comes back live as
+// an anonymous reader, with no moderator tools, and does not go on knocking with the dead token.
+func TestRevokedLiveConnectionSignsOut(t *testing.T) {
+	s := newSite(t)
+	modToken, _ := s.signedIn(t, s.signingSecret(t), "sam", "Sam", true)
+	b, sockets := s.openWatched(t, modToken)
+	waitText(t, b, ".tl-queue h2", "Moderation")
+	before := sockets.count()
+
+	if _, err := s.svc.RotateSecret(context.Background(), seed.SiteSlug); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`window.__closes.includes(4403) && localStorage.getItem("threadline:demo:token") === null &&
+	  document.querySelector(".tl-queue") === null && document.querySelector("#threadline").dataset.live === "live"`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	// One anonymous reconnection; a widget that retried the dead token would have opened three or four more
+	// by now (backoff from half a second).
+	sockets.quietFor(t, b, before, 2, 5*time.Second)
+	if state := run(t, b, chromedp.Evaluate[string](`document.querySelector("#threadline").dataset.live`)); state != "live" {
+		t.Errorf("after the sign-out the live connection is %q", state)
+	}
+}
+
+// TestWithdrawnRightsReconnectOnce: a reader is suspended while their widget is live. The server closes the
+// socket with 4403 (what the token grants changed), but the API still takes the token: the widget keeps the
+// reader signed in, reconnects once with the token, and reads the thread again, which now tells the reader of
+// the suspension.
+func TestWithdrawnRightsReconnectOnce(t *testing.T) {
+	s := newSite(t)
+	secret := s.signingSecret(t)
+	token, reader := s.signedIn(t, secret, "ada", "Ada", false)
+	_, moderator := s.signedIn(t, secret, "sam", "Sam", true)
+	b, sockets := s.openWatched(t, token)
+	before := sockets.count()
+
+	if _, err := s.svc.SuspendReader(thread.WithViewer(context.Background(), moderator), reader.ID, 3, "Cooling off"); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, chromedp.Poll[bool](`window.__closes.includes(4403) && document.querySelector(".tl-suspended") !== null &&
+	  document.querySelector("#threadline").dataset.live === "live"`, chromedp.WithPollingTimeout(15*time.Second)))
+	sockets.quietFor(t, b, before, 2, 5*time.Second)
+	if got := run(t, b, chromedp.Evaluate[string](`localStorage.getItem("threadline:demo:token") || ""`)); got != token {
+		t.Errorf("the reader's token was dropped: %q", got)
+	}
+}
+
+// TestProtocolClosesBackOffAndStop: a server (or a proxy in front of it) that acknowledges every connection
+// and then closes it for a protocol breach (4409, as for a duplicate subscription ID) must not be asked again
+// every half second for as long as the page is open: the widget backs off, gives up after a few tries, and
+// shows that it is offline.
+func TestProtocolClosesBackOffAndStop(t *testing.T) {
+	if !assets.HasWasm() {
+		t.Fatal("the widget's WebAssembly is not built: run `make wasm` (make test does)")
+	}
+	_, svc := storetest.Open(t)
+	if _, err := seed.Load(context.Background(), svc); err != nil {
+		t.Fatal(err)
+	}
+	api := server.New(svc, server.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/graphql" || !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if _, _, err := ws.Read(ctx); err == nil { // connection_init
+			_ = ws.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_ack"}`))
+			_, _, _ = ws.Read(ctx) // subscribe
+		}
+		ws.Close(4409, "Subscriber for thread-1 already exists")
+	}))
+	t.Cleanup(srv.Close)
+
+	b := newBrowser(t)
+	sockets := watchSockets(t, b)
+	if err := chromedp.Do(b, chromedp.Navigate(srv.URL+"/embed/thread?site=demo&article=social-credit")); err != nil {
+		t.Fatal(err)
+	}
+	run(t, b, takenOver)
+	// Five tries, a second apart at first and doubling (15 s and jitter in all), and then no more.
+	run(t, b, chromedp.Poll[bool](`window.__closes.length >= 5 && document.querySelector("#threadline").dataset.live === "offline"`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if n := sockets.count(); n > 5 {
+		t.Errorf("the widget opened %d WebSockets before it stopped, want at most 5", n)
+	}
+	sockets.quietFor(t, b, sockets.count(), 0, 5*time.Second)
+	if state := run(t, b, chromedp.Evaluate[string](`document.querySelector("#threadline").dataset.live`)); state != "offline" {
+		t.Errorf("the live state says %q, want offline", state)
+	}
 }

@@ -233,7 +233,7 @@ func (v *ThreadView) minePanel() app.UI {
 						app.Time().Class("tl-time").DateTime(m.CreatedAt.UTC().Format(time.RFC3339)).
 							Text(relativeTime(m.CreatedAt, time.Now())),
 					),
-					app.Raw(`<div class="tl-body">`+m.BodyHTML+`</div>`),
+					app.Raw(bodyOpen+m.BodyHTML+`</div>`),
 					v.moderationNote(c, m, true),
 				),
 			)
@@ -410,7 +410,7 @@ func (v *ThreadView) moderationNote(c *Comment, m *ownModeration, appeal bool) a
 	key := "appeal:" + c.ID
 	return app.Div().Class("tl-modnote").Attr("role", "note").Body(
 		app.P().Text(what),
-		app.If(m != nil && m.Note != "", func() app.UI { return app.P().Text("The moderator's note: " + m.Note) }),
+		app.If(m != nil && m.Note != "", func() app.UI { return app.P().Body(app.Text("The moderator's note: "), isolated(m.Note)) }),
 		app.If(!appeal && m != nil, func() app.UI {
 			return app.P().Text("The decision, and your appeal, are under “Your comments under moderation” above.")
 		}),
@@ -434,11 +434,11 @@ func (v *ThreadView) moderationNote(c *Comment, m *ownModeration, appeal bool) a
 func appealStatus(a *appealView) app.UI {
 	switch a.Status {
 	case "UPHELD":
-		return app.P().Class("tl-answer").Text("A moderator answered your appeal and kept the decision: " + a.Answer)
+		return app.P().Class("tl-answer").Body(app.Text("A moderator answered your appeal and kept the decision: "), isolated(a.Answer))
 	case "REVERSED":
-		return app.P().Class("tl-answer").Text("A moderator answered your appeal and reversed the decision: " + a.Answer)
+		return app.P().Class("tl-answer").Body(app.Text("A moderator answered your appeal and reversed the decision: "), isolated(a.Answer))
 	}
-	return app.P().Text("You appealed: “" + a.Text + "” A moderator will answer.")
+	return app.P().Body(app.Text("You appealed: “"), isolated(a.Text), app.Text("” A moderator will answer."))
 }
 
 // moderatorActions draws the moderator's buttons on a comment of the thread.
@@ -542,9 +542,11 @@ func (v *ThreadView) queuePanel() app.UI {
 
 func (v *ThreadView) queueItemView(it queueItem) app.UI {
 	var why string
+	var appeal app.UI = app.Text("") // the author's words, isolated from the sentence around them
 	switch {
 	case it.Appeal != nil && it.Appeal.Status == "OPEN":
-		why = "Removed (" + it.Rule + "); the author appeals: “" + it.Appeal.Text + "”"
+		why = "Removed (" + it.Rule + "); the author appeals: “"
+		appeal = app.Span().Body(isolated(it.Appeal.Text), app.Text("”"))
 	case it.Status == "PENDING" && it.Rule != "":
 		why = "Held after reports: " + it.Reports
 	case it.Status == "PENDING":
@@ -555,8 +557,8 @@ func (v *ThreadView) queueItemView(it queueItem) app.UI {
 	answerKey := "answer:" + it.ID
 	return app.Li().ID("queue-" + it.ID).Class("tl-comment").Body(
 		app.Article().Class("tl-card").Body(
-			app.Header().Class("tl-meta").Body(app.Span().Class("tl-author").Text(it.Author), app.Text(" · "+why)),
-			app.Raw(`<div class="tl-body">`+it.BodyHTML+`</div>`),
+			app.Header().Class("tl-meta").Body(authorView(it.Author), app.Text(" · "+why), appeal),
+			app.Raw(bodyOpen+it.BodyHTML+`</div>`),
 			app.If(it.Appeal != nil && it.Appeal.Status == "OPEN", func() app.UI {
 				return v.smallForm(answerKey, "Answer the appeal",
 					v.textField(answerKey, "Your answer to the author", true),
@@ -601,7 +603,7 @@ func (v *ThreadView) accountBar() app.UI {
 		name = "you"
 	}
 	return app.Footer().Class("tl-account").Body(
-		app.Span().Text("Signed in as "+name+" · "),
+		app.Span().Body(app.Text("Signed in as "), isolated(name), app.Text(" · ")),
 		app.Button().Class("tl-act").OnClick(v.downloadMyData).Text("Download my data"),
 		app.Text(" "),
 		app.Button().Class("tl-act").OnClick(v.deleteMyAccount).Text("Delete my account"),

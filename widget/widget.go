@@ -10,6 +10,7 @@ package widget
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +47,7 @@ type ThreadView struct {
 	problem   string          // the last failure, shown where it happened
 	collapsed map[string]bool // comment IDs whose replies are hidden
 
-	hostURL   string            // the embedding page, for permalinks
+	pageURL   string            // the url parameter, when it may be the base of permalinks (see permalinkBase)
 	token     string            // the reader's token on this site; "" until they choose a name
 	name      string            // the reader's display name
 	liked     map[string]bool   // comments the reader likes
@@ -86,7 +87,6 @@ func (v *ThreadView) OnInit() {
 // OnPreRender takes the thread the server loaded for this request (see WithPrerender).
 func (v *ThreadView) OnPreRender(ctx app.Context) {
 	q := ctx.Page().URL().Query()
-	v.hostURL = q.Get("url")
 	t, found := takePrerender(q.Get(prerenderParam))
 	switch {
 	case !found:
@@ -132,7 +132,7 @@ func (v *ThreadView) Render() app.UI {
 		app.If(t.Locked, func() app.UI {
 			return app.P().Class("tl-status tl-locked").Text("This thread is locked: it takes no new comments.")
 		}).Else(func() app.UI {
-			return v.composer("top", "Join the discussion", "Post comment")
+			return v.composer("top", "Join the discussion", "", "Post comment")
 		}),
 		v.freshButton(),
 		app.If(v.problem != "" && v.busy == "", func() app.UI {
@@ -305,17 +305,73 @@ func (v *ThreadView) bodyView(c *Comment) app.UI {
 	case c.Removed && own == nil:
 		return app.P().Class("tl-body tl-deleted tl-removed").Text("Removed by a moderator: " + c.Rule + ".")
 	case c.Removed:
-		return app.Div().Body(app.Raw(`<div class="tl-body">`+own.BodyHTML+`</div>`), v.moderationNote(c, own, false))
+		return app.Div().Body(app.Raw(bodyOpen+own.BodyHTML+`</div>`), v.moderationNote(c, own, false))
 	case c.Pending:
-		return app.Div().Body(app.Raw(`<div class="tl-body">`+c.BodyHTML+`</div>`), v.moderationNote(c, own, false))
+		return app.Div().Body(app.Raw(bodyOpen+c.BodyHTML+`</div>`), v.moderationNote(c, own, false))
 	}
-	return app.Raw(`<div class="tl-body">` + c.BodyHTML + `</div>`)
+	return app.Raw(bodyOpen + c.BodyHTML + `</div>`)
 }
 
-// permalink is the address of comment id on the embedding page at pageURL (the url parameter the embedding
-// script passed), or "" when that is not an address Threadline links to: only http(s) URLs become links.
-func permalink(pageURL, id string) string {
-	if u := pageURL + "#comment-" + id; pageURL != "" && linkurl.Allowed(u) {
+// Text that readers write is isolated from the text around it (Unicode's bidirectional algorithm, HTML's
+// dir="auto" and <bdi>): a name or a comment in a right-to-left script, or one that ends with a directional
+// control left open (U+202E and the like, which names are also cleaned of on input), takes its direction from
+// its own first strong character and cannot reorder the page's text around it, as "Admin\u202E (moderator)"
+// would otherwise do to what follows it.
+
+// bodyOpen starts the element that holds a comment's rendered body.
+const bodyOpen = `<div class="tl-body" dir="auto">`
+
+// authorView draws a comment's author.
+func authorView(name string) app.UI { return app.Span().Class("tl-author").Dir("auto").Text(name) }
+
+// isolated draws a reader's text inside a sentence of the widget's.
+func isolated(text string) app.UI { return app.Bdi().Text(text) }
+
+// permalinkBase is the address of the page a comment's Link opens, "" for no Link. The Link opens in the top
+// window (target _top), so whoever chooses its address could send readers of a trusted site anywhere; the url
+// parameter of the thread page is chosen by whoever wrote the link to it, which may be anyone. So:
+//   - the article's stored URL, when it has one: Threadline stored it at the article's first embed, from a
+//     page on one of the site's origins;
+//   - otherwise, in the browser, the url parameter if the thread page is framed by a page on that URL's origin
+//     (see framedBy): the embedding page that passed it, one that the site's frame-ancestors policy let in;
+//   - otherwise none: the prerender, which knows nothing of the embedding page, draws no Link.
+func (v *ThreadView) permalinkBase() string {
+	if v.thread != nil && v.thread.URL != "" {
+		return v.thread.URL
+	}
+	return v.pageURL
+}
+
+// framedBy returns pageURL if the thread page is in a frame and the page that framed it (document.referrer,
+// which a frame's first navigation gets from its parent) has pageURL's origin, and "" otherwise. A thread page
+// opened on its own, or linked from anywhere, has no embedding page whose address its permalinks could use.
+func framedBy(pageURL string) string {
+	w := app.Window()
+	if parent := w.Get("parent"); !parent.Truthy() || parent.Equal(w.Get("self")) {
+		return ""
+	}
+	if o := origin(pageURL); o == "" || o != origin(w.Get("document").Get("referrer").String()) {
+		return ""
+	}
+	return pageURL
+}
+
+// origin is the scheme and host of an http(s) URL, in lower case, or "" for any other string.
+func origin(raw string) string {
+	if !linkurl.Allowed(raw) {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// permalink is the address of comment id on the page at base (see permalinkBase), or "" when that is not an
+// address Threadline links to: only http(s) URLs become links.
+func permalink(base, id string) string {
+	if u := base + "#comment-" + id; base != "" && linkurl.Allowed(u) {
 		return u
 	}
 	return ""
@@ -346,7 +402,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 	return app.Li().ID("comment-"+c.ID).Class("tl-comment").DataSet("depth", c.Depth).Body(
 		app.Article().Class("tl-card").Body(
 			app.Header().Class("tl-meta").Body(
-				app.Span().Class("tl-author").Text(author),
+				authorView(author),
 				app.Text(" "),
 				app.Time().
 					Class("tl-time").
@@ -355,12 +411,12 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 					Text(relativeTime(c.CreatedAt, now)),
 				app.If(c.Edited, func() app.UI { return app.Span().Class("tl-edited").Text(" · edited") }),
 				app.If(c.Depth >= flatDepth, func() app.UI {
-					return app.Span().Class("tl-replying").Text(" · replying to " + parent)
+					return app.Span().Class("tl-replying").Body(app.Text(" · replying to "), isolated(parent))
 				}),
 			),
 			v.bodyView(c),
 			app.If(v.compose == "edit:"+c.ID, func() app.UI {
-				return v.composer("edit:"+c.ID, "Edit your comment", "Save")
+				return v.composer("edit:"+c.ID, "Edit your comment", "", "Save")
 			}),
 			app.Footer().Class("tl-actions").Body(
 				app.If(!c.Removed && !c.Pending, func() app.UI { return v.likeButton(c) }),
@@ -385,10 +441,10 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 						Text("Report")
 				}),
 				v.moderatorActions(c),
-				app.If(!c.Pending && permalink(v.hostURL, c.ID) != "", func() app.UI {
+				app.If(!c.Pending && permalink(v.permalinkBase(), c.ID) != "", func() app.UI {
 					// The link opens the publisher's page at the comment. go-app would take the click for its own
 					// router and open another window; stopping the event here leaves it to the browser.
-					return app.A().Class("tl-act tl-link").Href(permalink(v.hostURL, c.ID)).Target("_top").
+					return app.A().Class("tl-act tl-link").Href(permalink(v.permalinkBase(), c.ID)).Target("_top").
 						Aria("label", "Link to this comment").
 						OnClick(func(ctx app.Context, e app.Event) { e.Call("stopPropagation") }).
 						Text("Link")
@@ -411,7 +467,7 @@ func (v *ThreadView) commentView(c *Comment, parent string, now time.Time) app.U
 		}),
 		v.commentForms(c),
 		app.If(v.compose == "reply:"+c.ID, func() app.UI {
-			return v.composer("reply:"+c.ID, "Reply to "+author, "Post reply")
+			return v.composer("reply:"+c.ID, "Reply", author, "Post reply")
 		}),
 		app.If(hasReplies && !collapsed, func() app.UI {
 			return app.Ol().ID(repliesID).Class("tl-replies").Aria("label", "Replies").Body(
