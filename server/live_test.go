@@ -40,11 +40,7 @@ func (s *testServer) dialWS(tb testing.TB, token string) *wsClient {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, strings.Replace(s.URL, "http", "ws", 1)+"/graphql",
-		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	conn := s.rawWS(tb)
 	conn.SetReadLimit(1 << 20)
 	tb.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
 	init := map[string]any{"type": "connection_init"}

@@ -196,14 +196,7 @@ func (s *site) openWatched(t *testing.T, token string) (context.Context, *socket
 	t.Helper()
 	b := newBrowser(t)
 	w := watchSockets(t, b)
-	if err := chromedp.Do(b, chromedp.Navigate(s.api+"/healthz")); err != nil {
-		t.Fatal(err)
-	}
-	run(t, b, chromedp.Evaluate[bool](`localStorage.setItem("threadline:demo:token", `+jsString(token)+`), true`))
-	if err := chromedp.Do(b, chromedp.Navigate(s.threadURL())); err != nil {
-		t.Fatal(err)
-	}
-	run(t, b, takenOver)
+	s.openIn(t, b, token)
 	liveIs(t, b, "live")
 	return b, w
 }

@@ -44,6 +44,13 @@ func (s *site) signedIn(t *testing.T, secret, sub, name string, moderator bool) 
 func (s *site) openAs(t *testing.T, token string) context.Context {
 	t.Helper()
 	b := newBrowser(t)
+	s.openIn(t, b, token)
+	return b
+}
+
+// openIn opens the thread in browser b, whose widget holds token, and waits for the WebAssembly to take over.
+func (s *site) openIn(t *testing.T, b context.Context, token string) {
+	t.Helper()
 	if err := chromedp.Do(b, chromedp.Navigate(s.api+"/healthz")); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +59,6 @@ func (s *site) openAs(t *testing.T, token string) context.Context {
 		t.Fatal(err)
 	}
 	run(t, b, takenOver)
-	return b
 }
 
 func jsString(s string) string {

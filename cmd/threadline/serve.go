@@ -189,9 +189,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return errors.Join(errs...)
 }
 
-// maxHeaderBytes bounds a request's headers (net/http's default is 1 MiB). The largest header Threadline reads is
-// Authorization, a JWT of a few hundred bytes; 64 KiB leaves room for what proxies and browsers add.
-const maxHeaderBytes = 64 << 10
+// maxHeaderBytes bounds a request's line and headers (net/http's default is 1 MiB). The longest is a GraphQL GET,
+// whose URL the API takes up to 72 KiB (a 32 KiB query, escaped); the largest header Threadline reads is
+// Authorization, a JWT of a few hundred bytes.
+const maxHeaderBytes = 128 << 10
 
 // displayAddr turns a listening address into one a person can open: ":8080" listens everywhere, so show
 // localhost.
