@@ -36,10 +36,12 @@ type LiveOptions struct {
 }
 
 // Defaults for LiveOptions. A reader's page needs one subscription; the per-address default leaves room for a
-// newsroom behind one address, and for the fan-out benchmark, which runs from one.
+// newsroom or a carrier's NAT behind one address, while bounding what one anonymous address can hold (an idle
+// subscriber costs the server some tens of KB: 1,000 cost tens of MB). The fan-out benchmark, which runs from
+// one address, raises it with --subscriptions-per-client.
 const (
 	DefaultSubscriptionsPerConnection = 10
-	DefaultSubscriptionsPerClient     = 20_000
+	DefaultSubscriptionsPerClient     = 1_000
 	DefaultIdleTimeout                = 5 * time.Minute
 	DefaultRecheckInterval            = time.Minute
 )

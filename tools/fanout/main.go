@@ -48,7 +48,8 @@ func run(bin, list string, rounds int) error {
 	if err != nil {
 		return err
 	}
-	srv, err := benchserver.Start(bin, 100)
+	// All the subscribers come from this one address.
+	srv, err := benchserver.Start(bin, 100, "--subscriptions-per-client", strconv.Itoa(2*slices.Max(counts)))
 	if err != nil {
 		return err
 	}
