@@ -97,7 +97,7 @@ importbench: build
 widgetperf: build
 	$(GO) run ./tools/widgetperf -bin $(BIN)
 
-## fuzz: run each fuzz target for $(FUZZTIME): thread text, Markdown, cursors, global IDs, sign-in tokens, imports, GraphQL requests, links, names and bodies
+## fuzz: run each fuzz target for $(FUZZTIME): thread text, Markdown, cursors, global IDs, sign-in tokens, imports, GraphQL requests, WebSocket messages, links, names and bodies
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./threadtext
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./markdown
@@ -110,6 +110,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzWXR$$' -fuzztime $(FUZZTIME) ./importer
 	$(GO) test -run '^$$' -fuzz '^FuzzThreadline$$' -fuzztime $(FUZZTIME) ./importer
 	$(GO) test -run '^$$' -fuzz '^FuzzGraphQLRequest$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzWebsocketMessages$$' -fuzztime $(FUZZTIME) ./graph
 	$(GO) test -run '^$$' -fuzz '^FuzzAllowed$$' -fuzztime $(FUZZTIME) ./linkurl
 	$(GO) test -run '^$$' -fuzz '^FuzzValidateDisplayName$$' -fuzztime $(FUZZTIME) ./thread
 	$(GO) test -run '^$$' -fuzz '^FuzzPrepareBody$$' -fuzztime $(FUZZTIME) ./thread

@@ -33,6 +33,12 @@ type wsServer struct {
 
 func newWSServer(tb testing.TB, opts LiveOptions) *wsServer {
 	tb.Helper()
+	return newLoggedWSServer(tb, opts, io.Discard)
+}
+
+// newLoggedWSServer is newWSServer with the server's log written to logs.
+func newLoggedWSServer(tb testing.TB, opts LiveOptions, logs io.Writer) *wsServer {
+	tb.Helper()
 	db, svc := storetest.Open(tb)
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		tb.Fatal(err)
@@ -40,8 +46,7 @@ func newWSServer(tb testing.TB, opts LiveOptions) *wsServer {
 	bus := live.NewMemory(64, 256)
 	svc.OnEvent(bus.Publish)
 	opts.Bus = bus
-	logs := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := NewHandler(svc, Options{Live: opts, Log: logs, RequestID: func(context.Context) string { return "test" }})
+	h := NewHandler(svc, Options{Live: opts, Log: slog.New(slog.NewTextHandler(logs, nil)), RequestID: func(context.Context) string { return "test" }})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := WithLoaders(thread.WithClient(r.Context(), "192.0.2.1"), svc)
 		h.ServeHTTP(w, r.WithContext(ctx))
