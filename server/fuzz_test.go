@@ -13,7 +13,8 @@ import (
 
 // FuzzGraphQLRequest sends arbitrary query text, variables and extensions through the real server (every
 // middleware, the cache, real SQLite), by POST or GET. Each request must be answered within a second,
-// without growing the heap by more than 64 MiB, with JSON whose errors each carry an extensions.code.
+// without growing the heap by more than 64 MiB or raising the resident set's peak by more than 128 MiB, with
+// JSON whose errors each carry an extensions.code.
 func FuzzGraphQLRequest(f *testing.F) {
 	for _, h := range hostileShapes() {
 		params, err := hostileParams(h)
@@ -66,6 +67,7 @@ func FuzzGraphQLRequest(f *testing.F) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
+		rss, measured := peakRSS()
 		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
@@ -83,6 +85,11 @@ func FuzzGraphQLRequest(f *testing.F) {
 		}
 		if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 64<<20 {
 			t.Errorf("the heap grew by %d MiB", grew>>20)
+		}
+		if measured {
+			if rose := rss(); rose > 128<<20 {
+				t.Errorf("the resident set rose by %d MiB while the request was served", rose>>20)
+			}
 		}
 		var r struct {
 			Errors []struct {

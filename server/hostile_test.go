@@ -349,7 +349,8 @@ func TestHostileRequestsAreRefusedFast(t *testing.T) {
 }
 
 // TestHostileRequestsKeepMemoryFlat sends the shapes that cost most before the limits, each 16 times at once,
-// and samples the heap meanwhile: it must stay within tens of megabytes of where it started. Before the
+// and samples the heap meanwhile, and the resident set's peak: each must stay within tens of megabytes of where it
+// started. Before the
 // limits, 16 requests of 3,000 aliases took the server past 22 GiB.
 func TestHostileRequestsKeepMemoryFlat(t *testing.T) {
 	s := newTestServer(t)
@@ -373,6 +374,7 @@ func TestHostileRequestsKeepMemoryFlat(t *testing.T) {
 			var base runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&base)
+			rss, measured := peakRSS()
 			var peak atomic.Uint64
 			stop := make(chan struct{})
 			sampled := make(chan struct{})
@@ -417,6 +419,13 @@ func TestHostileRequestsKeepMemoryFlat(t *testing.T) {
 			t.Logf("heap grew by at most %d KiB", grew>>10)
 			if grew > 48<<20 {
 				t.Errorf("16 requests grew the heap by %d MiB, want under 48 MiB", grew>>20)
+			}
+			if measured {
+				rose := rss()
+				t.Logf("the resident set's peak rose by %d KiB", rose>>10)
+				if rose > 96<<20 {
+					t.Errorf("16 requests raised the resident set's peak by %d MiB, want under 96 MiB", rose>>20)
+				}
 			}
 		})
 	}
