@@ -9,6 +9,10 @@ AUDIT   := tools/graphql-http-audit
 AXE     := tools/axe
 WSCLIENT := tools/graphql-ws-client
 FUZZTIME ?= 20s
+# The throwaway PostgreSQL cluster that `make test` starts when PostgreSQL is installed (see .ci/postgres).
+PGCLUSTER := .ci/postgres
+PGDIR   ?= /tmp/threadline-test-pg
+PGPORT  ?= 55432
 
 .PHONY: run build install deps needs wasm test lint generate bench loadtest fanout importbench widgetperf fuzz clean
 
@@ -42,7 +46,17 @@ deps:
 
 ## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server)
 test: needs lint wasm $(AUDIT)/node_modules $(AXE)/node_modules $(WSCLIENT)/node_modules
-	$(GO) test -count=1 ./...
+	@if [ -n "$$THREADLINE_TEST_POSTGRES" ]; then \
+		echo "==> go test ./... (SQLite, and PostgreSQL at $$THREADLINE_TEST_POSTGRES)"; \
+		$(GO) test -count=1 ./...; \
+	elif $(PGCLUSTER) start $(PGDIR) $(PGPORT) >$(PGDIR).env 2>$(PGDIR).err; then \
+		. $(PGDIR).env; echo "==> go test ./... (SQLite, and PostgreSQL in a throwaway cluster on port $(PGPORT))"; \
+		status=0; $(GO) test -count=1 ./... || status=$$?; \
+		$(PGCLUSTER) stop $(PGDIR); rm -f $(PGDIR).env $(PGDIR).err; exit $$status; \
+	else \
+		echo "==> PostgreSQL tests skipped: $$(head -1 $(PGDIR).err) (or set THREADLINE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres)"; \
+		rm -f $(PGDIR).env $(PGDIR).err; $(GO) test -count=1 ./...; \
+	fi
 	cd third_party/go-app && $(GO) test -count=1 -run 'TestEncodeAttribute' ./pkg/app   # our patch of go-app, its own module
 
 # needs stops early, with what to do, when a program the tests run is missing.
