@@ -1,0 +1,217 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// ImportArticle creates the article and its comments in one transaction, unless the site already has an
+// article with its key; then it changes nothing and returns false. Each distinct author name becomes one
+// reader of the site, without a token.
+func (db *DB) ImportArticle(ctx context.Context, a *thread.Article, comments []thread.ImportedComment) (bool, error) {
+	created := false
+	err := db.inTx(ctx, func(tx queryer) error {
+		created = false
+		// Two servers seeding at once meet on the key: the second inserts nothing and leaves.
+		err := tx.QueryRow(ctx, `INSERT INTO articles (site_id, key, url, title, standfirst, body, locked, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site_id, key) DO NOTHING RETURNING id`,
+			a.SiteID, a.Key, a.URL, a.Title, a.Standfirst, a.Body, a.Locked, ms(a.CreatedAt)).Scan(&a.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		authors := map[string]int64{}
+		ids := make([]int64, len(comments))
+		for i, ic := range comments {
+			c := &thread.Comment{ArticleID: a.ID, Body: ic.Body, BodyHTML: ic.BodyHTML, Status: thread.StatusPublished, CreatedAt: ic.CreatedAt}
+			if ic.Parent > 0 {
+				c.ParentID = ids[ic.Parent-1]
+			}
+			if ic.AuthorName != "" {
+				if authors[ic.AuthorName] == 0 {
+					r := &thread.Reader{SiteID: a.SiteID, DisplayName: ic.AuthorName, CreatedAt: ic.CreatedAt}
+					if authors[ic.AuthorName], err = insertReader(ctx, tx, r, nil); err != nil {
+						return err
+					}
+				}
+				c.AuthorID = authors[ic.AuthorName]
+			}
+			if err := insertComment(ctx, tx, c); err != nil {
+				return err
+			}
+			ids[i] = c.ID
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	// Re-read so that the caller sees the counts the comments left.
+	if created {
+		if all, err := db.ArticlesByID(ctx, []int64{a.ID}); err == nil && all[a.ID] != nil {
+			*a = *all[a.ID]
+		}
+	}
+	return created, nil
+}
+
+// ImportBatch writes imported threads and posts in one transaction. Each thread, comment and author is
+// recorded under its identifier in the source, so that importing the same file again skips what is there
+// and a reply finds a parent written by an earlier batch. Imports into one site run one at a time (the site's
+// row is locked), as on SQLite, so that two of the same file at once do not both write it.
+func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, threads []thread.ImportThread, posts []thread.ImportPost) (thread.ImportStats, error) {
+	var st thread.ImportStats
+	err := db.inTx(ctx, func(tx queryer) error {
+		st = thread.ImportStats{}
+		if err := lockSite(ctx, tx, siteID); err != nil {
+			return err
+		}
+		m := sourceMap{tx: tx, ctx: ctx, site: siteID, source: source, cache: map[string]int64{}}
+		for _, t := range threads {
+			done, err := m.imported("thread", t.SourceID)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+			id, created, err := articleForKey(ctx, tx, siteID, t)
+			if err != nil {
+				return err
+			}
+			if created {
+				st.Threads++
+			}
+			if err := m.record("thread", t.SourceID, id); err != nil {
+				return err
+			}
+		}
+		for _, p := range posts {
+			done, err := m.imported("comment", p.SourceID)
+			if err != nil {
+				return err
+			}
+			if done {
+				st.Existing++
+				continue
+			}
+			article, ok, err := m.cached("thread", p.ThreadID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return thread.Errorf(thread.CodeInvalid, "comment %q names a thread the import has not seen", p.SourceID)
+			}
+			c := &thread.Comment{ArticleID: article, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt,
+				LikeCount: p.Likes, Rule: p.Rule, Note: p.Note, EditedAt: p.EditedAt, ModeratedAt: p.ModeratedAt}
+			if p.ParentID != "" {
+				var parent, parentArticle int64
+				err := tx.QueryRow(ctx, `SELECT c.id, c.article_id FROM import_sources AS s JOIN comments AS c ON c.id = s.target_id
+					WHERE s.site_id = $1 AND s.source = $2 AND s.kind = 'comment' AND s.source_id = $3`, siteID, source, p.ParentID).Scan(&parent, &parentArticle)
+				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				if err == nil && parentArticle == article {
+					c.ParentID = parent
+				} else {
+					st.OrphanReplies++
+				}
+			}
+			if p.Author != "" {
+				if c.AuthorID, err = m.author(p.Author, p.CreatedAt); err != nil {
+					return err
+				}
+			}
+			if err := insertComment(ctx, tx, c); err != nil {
+				return err
+			}
+			if err := m.record("comment", p.SourceID, c.ID); err != nil {
+				return err
+			}
+			st.Comments++
+		}
+		return nil
+	})
+	return st, err
+}
+
+// sourceMap reads and records what an import brought in, inside its transaction.
+type sourceMap struct {
+	tx     queryer
+	ctx    context.Context
+	site   int64
+	source string
+	cache  map[string]int64 // threads and authors found in this transaction, by kind and source ID
+}
+
+// cached is find for kinds a batch asks for again and again (threads, authors).
+func (m sourceMap) cached(kind, sourceID string) (int64, bool, error) {
+	if id, ok := m.cache[kind+"\x00"+sourceID]; ok {
+		return id, true, nil
+	}
+	id, ok, err := m.find(kind, sourceID)
+	if ok && m.cache != nil {
+		m.cache[kind+"\x00"+sourceID] = id
+	}
+	return id, ok, err
+}
+
+func (m sourceMap) find(kind, sourceID string) (int64, bool, error) {
+	var id int64
+	err := m.tx.QueryRow(m.ctx, "SELECT target_id FROM import_sources WHERE site_id = $1 AND source = $2 AND kind = $3 AND source_id = $4",
+		m.site, m.source, kind, sourceID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
+}
+
+// imported reports whether the import brought in the item before.
+func (m sourceMap) imported(kind, sourceID string) (bool, error) {
+	_, ok, err := m.find(kind, sourceID)
+	return ok, err
+}
+
+func (m sourceMap) record(kind, sourceID string, id int64) error {
+	_, err := m.tx.Exec(m.ctx, "INSERT INTO import_sources (site_id, source, kind, source_id, target_id) VALUES ($1, $2, $3, $4, $5)",
+		m.site, m.source, kind, sourceID, id)
+	return err
+}
+
+// author returns the reader an imported author's name maps to, making one (with no token: it cannot sign in)
+// the first time.
+func (m sourceMap) author(name string, at time.Time) (int64, error) {
+	id, ok, err := m.cached("author", name)
+	if err != nil || ok {
+		return id, err
+	}
+	id, err = insertReader(m.ctx, m.tx, &thread.Reader{SiteID: m.site, DisplayName: name, CreatedAt: at}, nil)
+	if err != nil {
+		return 0, err
+	}
+	if m.cache != nil {
+		m.cache["author\x00"+name] = id
+	}
+	return id, m.record("author", name, id)
+}
+
+// articleForKey returns the site's article with the thread's key, creating it if there is none.
+func articleForKey(ctx context.Context, tx queryer, siteID int64, t thread.ImportThread) (int64, bool, error) {
+	var id int64
+	err := tx.QueryRow(ctx, "SELECT id FROM articles WHERE site_id = $1 AND key = $2", siteID, t.Key).Scan(&id)
+	if err == nil || !errors.Is(err, pgx.ErrNoRows) {
+		return id, false, err
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO articles (site_id, key, url, title, standfirst, body, locked, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		siteID, t.Key, t.URL, t.Title, t.Standfirst, t.Body, t.Locked, ms(t.CreatedAt)).Scan(&id)
+	return id, err == nil, err
+}

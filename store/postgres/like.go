@@ -1,0 +1,51 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/threadline/threadline/thread"
+)
+
+// Liked reports which of the comments the reader likes.
+func (db *DB) Liked(ctx context.Context, readerID int64, commentIDs []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(commentIDs))
+	if len(commentIDs) == 0 {
+		return out, nil
+	}
+	rows, err := db.reader().Query(ctx, "SELECT comment_id FROM likes WHERE reader_id = $1 AND comment_id = ANY($2)", readerID, commentIDs)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := int64s(rows)
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
+}
+
+// Like records the reader's like of the comment, once however often it is asked, and returns the comment.
+func (db *DB) Like(ctx context.Context, commentID, readerID int64) (*thread.Comment, error) {
+	return db.changeLike(ctx, commentID, "INSERT INTO likes (comment_id, reader_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", readerID, +1)
+}
+
+// Unlike withdraws the reader's like of the comment, if any, and returns the comment.
+func (db *DB) Unlike(ctx context.Context, commentID, readerID int64) (*thread.Comment, error) {
+	return db.changeLike(ctx, commentID, "DELETE FROM likes WHERE comment_id = $1 AND reader_id = $2", readerID, -1)
+}
+
+// changeLike runs stmt and, if it changed a row, moves the comment's like count by delta. Two likes by one
+// reader at once meet on the primary key: the second waits for the first, then inserts nothing.
+func (db *DB) changeLike(ctx context.Context, commentID int64, stmt string, readerID int64, delta int) (*thread.Comment, error) {
+	var c *thread.Comment
+	err := db.inTx(ctx, func(tx queryer) error {
+		tag, err := tx.Exec(ctx, stmt, commentID, readerID)
+		if err != nil {
+			// The comment went (deleted by its author) after the caller read it.
+			return violates(err, "23503", "likes_comment_id_fkey", thread.CodeNotFound, "no comment found")
+		}
+		c, err = scanComment(tx.QueryRow(ctx, "UPDATE comments SET like_count = like_count + $1 WHERE id = $2 RETURNING "+commentColumns,
+			delta*int(tag.RowsAffected()), commentID))
+		return notFound(err, "comment")
+	})
+	return c, err
+}
