@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -52,15 +51,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return open(ctx, url, sub)
+	return open(ctx, url, sub, nil)
 }
 
-// open is Open with the migrations in fsys, so that tests can migrate with an older or newer set.
-func open(ctx context.Context, dbURL string, fsys fs.FS) (*DB, error) {
+// open is Open with the migrations in fsys, so that tests can migrate with an older or newer set, and with
+// configure (if set) given the pool's configuration before it connects, so that tests can trace queries.
+func open(ctx context.Context, dbURL string, fsys fs.FS, configure func(*pgxpool.Config)) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
-		// pgx's message may quote the URL, password included.
-		return nil, fmt.Errorf("the PostgreSQL URL %s is not valid", redacted(dbURL))
+		// Only the innermost cause: the outer messages quote the URL.
+		return nil, fmt.Errorf("the PostgreSQL URL is not valid: %s", lastLine(err))
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > ConnectTimeout {
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
@@ -71,6 +71,9 @@ func open(ctx context.Context, dbURL string, fsys fs.FS) (*DB, error) {
 	// Acknowledged means committed: whatever the server's default, a commit returns once it is on disk.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "threadline"
+	if configure != nil {
+		configure(cfg)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, connectError(cfg, err)
@@ -87,15 +90,6 @@ func open(ctx context.Context, dbURL string, fsys fs.FS) (*DB, error) {
 		return nil, fmt.Errorf("migrate PostgreSQL database %s at %s: %w", cfg.ConnConfig.Database, hostPort(cfg), err)
 	}
 	return db, nil
-}
-
-// redacted returns a URL without its password, for messages.
-func redacted(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable)"
-	}
-	return u.Redacted()
 }
 
 func hostPort(cfg *pgxpool.Config) string {

@@ -1,0 +1,71 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/threadline/threadline/internal/pgtest"
+)
+
+// closedPort returns a local port nothing listens on.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+// TestUnreachableServerIsOneLine: an operator who points Threadline at a server that does not answer reads
+// one line naming the host and port and the cause, without the password.
+func TestUnreachableServerIsOneLine(t *testing.T) {
+	port := closedPort(t)
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"closed port", fmt.Sprintf("postgres://threadline:s3cret@127.0.0.1:%d/threadline?sslmode=disable", port),
+			fmt.Sprintf("PostgreSQL at 127.0.0.1:%d is unreachable: connection refused", port)},
+		{"postgresql scheme", fmt.Sprintf("postgresql://threadline:s3cret@127.0.0.1:%d/threadline", port),
+			fmt.Sprintf("PostgreSQL at 127.0.0.1:%d is unreachable: connection refused", port)},
+		{"unknown host", "postgres://threadline:s3cret@db.invalid:5432/threadline?connect_timeout=5",
+			"PostgreSQL at db.invalid:5432 is unreachable: the host name does not resolve"},
+		{"bad URL", "postgres://threadline:s3cret@127.0.0.1:notaport/threadline", "is not valid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			db, err := Open(ctx, tc.url)
+			if err == nil {
+				db.Close()
+				t.Fatal("opened")
+			}
+			msg := err.Error()
+			t.Log(msg)
+			if !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") || strings.Contains(msg, "s3cret") {
+				t.Fatalf("error %q; want one line with %q and no password", msg, tc.want)
+			}
+		})
+	}
+}
+
+// TestRefusedConnectionSaysWhy: a server that answers but refuses (no such database) is not "unreachable".
+func TestRefusedConnectionSaysWhy(t *testing.T) {
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/no_such_database"
+	_, err = Open(context.Background(), u.String())
+	if err == nil || !strings.Contains(err.Error(), "PostgreSQL at "+u.Host+" refused the connection") ||
+		!strings.Contains(err.Error(), "no_such_database") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error %v", err)
+	}
+}
