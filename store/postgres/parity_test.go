@@ -121,7 +121,10 @@ func dump(t *testing.T, st thread.Store) string {
 			_, err := fmt.Fprintf(&b, "comment %q %+v\n", author, *c)
 			return err
 		},
-		Action: func(a *thread.ModerationAction, key string) error { _, err := fmt.Fprintf(&b, "action %q %+v\n", key, *a); return err },
+		Action: func(a *thread.ModerationAction, key string) error {
+			_, err := fmt.Fprintf(&b, "action %q %+v\n", key, *a)
+			return err
+		},
 		Appeal: func(a *thread.Appeal) error { _, err := fmt.Fprintf(&b, "appeal %+v\n", *a); return err },
 	})
 	if err != nil {
