@@ -144,16 +144,19 @@ func count(ctx context.Context, tx queryer, c *thread.Comment, from, to thread.S
 	topLevel := 0
 	if c.ParentID == 0 {
 		topLevel = listedDelta
-	} else if listedDelta != 0 {
-		if _, err := tx.Exec(ctx, "UPDATE comments SET reply_count = reply_count + $1 WHERE id = $2", listedDelta, c.ParentID); err != nil {
+	}
+	// The article's row first, then the parent's: every writer takes them in this order (a deletion too), so
+	// that two writers on one thread wait for each other rather than deadlock.
+	if topLevel != 0 || publishedDelta != 0 {
+		if _, err := tx.Exec(ctx, "UPDATE articles SET comment_count = comment_count + $1, top_level_count = top_level_count + $2 WHERE id = $3",
+			publishedDelta, topLevel, c.ArticleID); err != nil {
 			return err
 		}
 	}
-	if topLevel == 0 && publishedDelta == 0 {
+	if c.ParentID == 0 || listedDelta == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, "UPDATE articles SET comment_count = comment_count + $1, top_level_count = top_level_count + $2 WHERE id = $3",
-		publishedDelta, topLevel, c.ArticleID)
+	_, err := tx.Exec(ctx, "UPDATE comments SET reply_count = reply_count + $1 WHERE id = $2", listedDelta, c.ParentID)
 	return err
 }
 

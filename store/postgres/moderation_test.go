@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,76 @@ func TestSSOReaderUpsert(t *testing.T) {
 	}
 	if _, _, err := db.ModeratorKeyByHash(ctx, []byte("nokey")); thread.ErrorCode(err) != thread.CodeNotFound {
 		t.Fatalf("unknown key: %v, want NOT_FOUND", err)
+	}
+}
+
+// TestConcurrentModeratorsOneWins: moderators removing one held comment at once, on different servers: one
+// succeeds and the others get CONFLICT, as with SQLite's single writer; the log has one removal.
+func TestConcurrentModeratorsOneWins(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	a := mustArticle(t, db)
+	c := &thread.Comment{ArticleID: a.ID, Body: "b", BodyHTML: "<p>b</p>", Status: thread.StatusPending, CreatedAt: t0}
+	if err := db.AddComment(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	const moderators = 8
+	errs := make(chan error, moderators)
+	for i := range moderators {
+		go func() {
+			_, err := db.Moderate(ctx, &thread.ModerationAction{SiteID: a.SiteID, ArticleID: a.ID, CommentID: c.ID, Kind: thread.ActionRemove,
+				Rule: "Spam", Moderator: fmt.Sprint("key:", i), At: t0}, &thread.StatusChange{From: []thread.Status{thread.StatusPending}, To: thread.StatusRemoved})
+			errs <- err
+		}()
+	}
+	won := 0
+	for range moderators {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case thread.ErrorCode(err) != thread.CodeConflict:
+			t.Fatalf("a losing moderator got %v, want CONFLICT", err)
+		}
+	}
+	log, err := db.ModerationLog(ctx, a.ID, 0, 100)
+	if won != 1 || err != nil || len(log) != 1 {
+		t.Fatalf("%d moderators won, %d actions logged (%v); want one of each", won, len(log), err)
+	}
+	if got := article(t, db, a.ID); got.TopLevelCount != 1 || got.CommentCount != 0 {
+		t.Fatalf("counts %d/%d after one removal of a held comment, want 0/1", got.CommentCount, got.TopLevelCount)
+	}
+}
+
+// TestConcurrentDeletesOfSiblings: the last two replies under a placeholder deleted at once: both succeed (a
+// transaction that loses a deadlock is run again) and the placeholder goes with the last.
+func TestConcurrentDeletesOfSiblings(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	a := mustArticle(t, db)
+	for round := range 10 {
+		root := mustComment(t, db, a, 0, t0)
+		r1, r2 := mustComment(t, db, a, root.ID, t0), mustComment(t, db, a, root.ID, t0)
+		if _, err := db.DeleteComment(ctx, root.ID); err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 2)
+		for _, id := range []int64{r1.ID, r2.ID} {
+			go func() {
+				_, err := db.DeleteComment(ctx, id)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		left, err := db.CommentsByID(ctx, []int64{root.ID, r1.ID, r2.ID})
+		if err != nil || len(left) != 0 {
+			t.Fatalf("round %d: left %v, %v", round, left, err)
+		}
+	}
+	if got := article(t, db, a.ID); got.TopLevelCount != 0 || got.CommentCount != 0 {
+		t.Fatalf("counts %d/%d, want 0/0", got.CommentCount, got.TopLevelCount)
 	}
 }

@@ -69,3 +69,31 @@ func TestRefusedConnectionSaysWhy(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestCommitsAreSynchronous: acknowledged means committed, even on a database whose default says otherwise:
+// every connection of the store runs with synchronous_commit on.
+func TestCommitsAreSynchronous(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	ctx := context.Background()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.pool.Exec(ctx, "ALTER DATABASE "+strings.TrimPrefix(u.Path, "/")+" SET synchronous_commit = off"); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	db, err := Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var setting string
+	if err := db.pool.QueryRow(ctx, "SHOW synchronous_commit").Scan(&setting); err != nil || setting != "on" {
+		t.Fatalf("synchronous_commit is %q (%v), want on", setting, err)
+	}
+}
