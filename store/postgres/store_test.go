@@ -31,11 +31,22 @@ func mustArticle(tb testing.TB, db *DB) *thread.Article {
 	if err := db.CreateSite(ctx, site); err != nil {
 		tb.Fatal(err)
 	}
-	a := &thread.Article{SiteID: site.ID, Key: "k", Title: "T", CreatedAt: t0}
-	if _, err := db.ImportArticle(ctx, a, nil); err != nil {
+	return importArticle(tb, db, &thread.Article{SiteID: site.ID, Key: "k", Title: "T", CreatedAt: t0})
+}
+
+// importArticle creates an empty article as the importer does, and returns it as stored.
+func importArticle(tb testing.TB, db *DB, a *thread.Article) *thread.Article {
+	tb.Helper()
+	ctx := context.Background()
+	t := thread.ImportThread{SourceID: a.Key, Key: a.Key, Title: a.Title, URL: a.URL, CreatedAt: a.CreatedAt}
+	if _, err := db.ImportBatch(ctx, a.SiteID, "test", []thread.ImportThread{t}, nil); err != nil {
 		tb.Fatal(err)
 	}
-	return a
+	got, err := db.ArticleByKey(ctx, a.SiteID, a.Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return got
 }
 
 func mustComment(tb testing.TB, db *DB, a *thread.Article, parent int64, at time.Time) *thread.Comment {

@@ -84,8 +84,10 @@ CREATE INDEX comments_top_level_by_time ON comments (article_id, created_at, id)
 CREATE INDEX comments_top_level_by_likes ON comments (article_id, like_count DESC, created_at, id) WHERE parent_id IS NULL;
 CREATE INDEX comments_replies_by_time ON comments (parent_id, created_at, id) WHERE parent_id IS NOT NULL;
 CREATE INDEX comments_by_author ON comments (author_id) WHERE author_id IS NOT NULL;
--- The moderation queue: pending comments, reported ones and open appeals. It is small, so the index is too.
+-- The moderation queue: pending comments, reported ones and open appeals, of a site or of one article. It is
+-- small, so the indexes are too.
 CREATE INDEX comments_queue ON comments (created_at, id) WHERE status = 'pending' OR report_count > 0 OR appeal_open;
+CREATE INDEX comments_queue_by_article ON comments (article_id, created_at, id) WHERE status = 'pending' OR report_count > 0 OR appeal_open;
 
 -- One like per reader per comment; the count lives on the comment.
 CREATE TABLE likes (
