@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/threadline/threadline/thread"
 )
@@ -105,34 +108,52 @@ func qualified(alias, columns string) string {
 	return alias + "." + strings.ReplaceAll(columns, ", ", ", "+alias+".")
 }
 
-// AddComment inserts c, setting its ID and depth, and counts it on its parent and article.
+// AddComment inserts c, setting its ID and depth, and counts it on its parent and article. It is one statement,
+// committed on its own: the article's row, which every post to the article updates, is locked only for the
+// statement and its commit, not for round trips between statements, so posts to one article follow each other
+// closely.
 func (db *DB) AddComment(ctx context.Context, c *thread.Comment) error {
-	return db.inTx(ctx, func(tx queryer) error {
-		return insertComment(ctx, tx, c)
-	})
+	return db.retried(ctx, func(q queryer) error { return insertComment(ctx, q, c) })
 }
 
-func insertComment(ctx context.Context, tx queryer, c *thread.Comment) error {
+// insertComment inserts c and moves the counts of its article and parent, in one statement.
+func insertComment(ctx context.Context, q queryer, c *thread.Comment) error {
+	was, is := &thread.Comment{}, &thread.Comment{Status: c.Status}
+	listedDelta := boolInt(is.Listed()) - boolInt(was.Listed())
+	publishedDelta := boolInt(c.Status == thread.StatusPublished)
+	topDelta, replyDelta := listedDelta, 0
 	if c.ParentID != 0 {
-		var article int64
-		err := tx.QueryRow(ctx, "SELECT article_id, depth + 1 FROM comments WHERE id = $1", c.ParentID).Scan(&article, &c.Depth)
-		if err != nil {
-			return notFound(err, "parent comment")
-		}
-		if article != c.ArticleID {
-			return thread.Errorf(thread.CodeInvalid, "the parent comment belongs to another article")
-		}
+		topDelta, replyDelta = 0, listedDelta
 	}
 	// Imports bring likes and moderators' decisions along; a new comment has none.
-	err := tx.QueryRow(ctx, `INSERT INTO comments (article_id, parent_id, author_id, body, body_html, status, depth, created_at,
-		like_count, rule, note, edited_at, moderated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-		c.ArticleID, idOrNil(c.ParentID), idOrNil(c.AuthorID), c.Body, c.BodyHTML, string(c.Status), c.Depth, ms(c.CreatedAt),
-		c.LikeCount, c.Rule, c.Note, msOrNil(c.EditedAt), msOrNil(c.ModeratedAt)).Scan(&c.ID)
-	if err != nil {
-		// The parent went (deleted) after it was read.
-		return violates(err, "23503", "comments_parent_id_fkey", thread.CodeNotFound, "no parent comment found")
+	err := q.QueryRow(ctx, `WITH parent AS (
+			SELECT article_id, depth FROM comments WHERE id = $2
+		), inserted AS (
+			INSERT INTO comments (article_id, parent_id, author_id, body, body_html, status, depth, created_at,
+				like_count, rule, note, edited_at, moderated_at)
+			SELECT $1, $2, $3, $4, $5, $6, coalesce((SELECT depth + 1 FROM parent), 0), $7, $8, $9, $10, $11, $12
+			WHERE $2::bigint IS NULL OR (SELECT article_id FROM parent) = $1
+			RETURNING id, depth
+		), article AS (
+			UPDATE articles SET comment_count = comment_count + $13, top_level_count = top_level_count + $14
+			WHERE id = $1 AND ($13 <> 0 OR $14 <> 0) AND EXISTS (SELECT FROM inserted)
+		), replies AS (
+			UPDATE comments SET reply_count = reply_count + $15
+			WHERE id = $2 AND $15 <> 0 AND EXISTS (SELECT FROM inserted)
+		)
+		SELECT id, depth FROM inserted`,
+		c.ArticleID, idOrNil(c.ParentID), idOrNil(c.AuthorID), c.Body, c.BodyHTML, string(c.Status), ms(c.CreatedAt),
+		c.LikeCount, c.Rule, c.Note, msOrNil(c.EditedAt), msOrNil(c.ModeratedAt), publishedDelta, topDelta, replyDelta).Scan(&c.ID, &c.Depth)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Nothing inserted: the parent is missing or on another article. Which, the caller is told.
+		var article int64
+		if err := q.QueryRow(ctx, "SELECT article_id FROM comments WHERE id = $1", c.ParentID).Scan(&article); err != nil {
+			return notFound(err, "parent comment")
+		}
+		return thread.Errorf(thread.CodeInvalid, "the parent comment belongs to another article")
 	}
-	return count(ctx, tx, c, "", c.Status)
+	// The parent went (deleted) between the statement's snapshot and its insert.
+	return violates(err, "23503", "comments_parent_id_fkey", thread.CodeNotFound, "no parent comment found")
 }
 
 // count moves the counts of c's article and parent as c goes from status from ("" for a new comment) to to:

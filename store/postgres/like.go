@@ -25,26 +25,28 @@ func (db *DB) Liked(ctx context.Context, readerID int64, commentIDs []int64) (ma
 
 // Like records the reader's like of the comment, once however often it is asked, and returns the comment.
 func (db *DB) Like(ctx context.Context, commentID, readerID int64) (*thread.Comment, error) {
-	return db.changeLike(ctx, commentID, "INSERT INTO likes (comment_id, reader_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", readerID, +1)
+	return db.changeLike(ctx, `WITH changed AS (
+			INSERT INTO likes (comment_id, reader_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
+		UPDATE comments SET like_count = like_count + (SELECT count(*) FROM changed) WHERE id = $1 RETURNING `+commentColumns, commentID, readerID)
 }
 
 // Unlike withdraws the reader's like of the comment, if any, and returns the comment.
 func (db *DB) Unlike(ctx context.Context, commentID, readerID int64) (*thread.Comment, error) {
-	return db.changeLike(ctx, commentID, "DELETE FROM likes WHERE comment_id = $1 AND reader_id = $2", readerID, -1)
+	return db.changeLike(ctx, `WITH changed AS (
+			DELETE FROM likes WHERE comment_id = $1 AND reader_id = $2 RETURNING 1)
+		UPDATE comments SET like_count = like_count - (SELECT count(*) FROM changed) WHERE id = $1 RETURNING `+commentColumns, commentID, readerID)
 }
 
-// changeLike runs stmt and, if it changed a row, moves the comment's like count by delta. Two likes by one
-// reader at once meet on the primary key: the second waits for the first, then inserts nothing.
-func (db *DB) changeLike(ctx context.Context, commentID int64, stmt string, readerID int64, delta int) (*thread.Comment, error) {
+// changeLike runs stmt, which changes the reader's like and moves the comment's count by what it changed, in
+// one statement committed on its own. Two likes by one reader at once meet on the primary key: the second
+// waits for the first, then inserts nothing.
+func (db *DB) changeLike(ctx context.Context, stmt string, commentID, readerID int64) (*thread.Comment, error) {
 	var c *thread.Comment
-	err := db.inTx(ctx, func(tx queryer) error {
-		tag, err := tx.Exec(ctx, stmt, commentID, readerID)
-		if err != nil {
-			// The comment went (deleted by its author) after the caller read it.
-			return violates(err, "23503", "likes_comment_id_fkey", thread.CodeNotFound, "no comment found")
-		}
-		c, err = scanComment(tx.QueryRow(ctx, "UPDATE comments SET like_count = like_count + $1 WHERE id = $2 RETURNING "+commentColumns,
-			delta*int(tag.RowsAffected()), commentID))
+	err := db.retried(ctx, func(q queryer) error {
+		var err error
+		c, err = scanComment(q.QueryRow(ctx, stmt, commentID, readerID))
+		// The comment went (deleted by its author) after the caller read it.
+		err = violates(err, "23503", "likes_comment_id_fkey", thread.CodeNotFound, "no comment found")
 		return notFound(err, "comment")
 	})
 	return c, err

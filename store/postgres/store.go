@@ -252,7 +252,7 @@ func (c counted) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 	return c.q.QueryRow(ctx, sql, args...)
 }
 
-// reader returns the pool for reads outside a transaction, counted.
+// reader returns the pool for statements outside a transaction, counted.
 func (db *DB) reader() queryer { return counted{db.pool, &db.queries} }
 
 // inTx runs fn in a transaction and commits it if fn returns nil. Where SQLite runs one writer at a time,
@@ -263,12 +263,28 @@ func (db *DB) inTx(ctx context.Context, fn func(tx queryer) error) error {
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			return fn(counted{tx, &db.queries})
 		})
-		var pgErr *pgconn.PgError
-		if attempt < 5 && errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01") && ctx.Err() == nil {
+		if attempt < 5 && retryable(err) && ctx.Err() == nil {
 			continue
 		}
 		return err
 	}
+}
+
+// retried runs fn, one statement committed on its own, on the pool, and runs it again if it lost a deadlock.
+func (db *DB) retried(ctx context.Context, fn func(q queryer) error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn(db.reader())
+		if attempt < 5 && retryable(err) && ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}
+
+// retryable reports whether err is a deadlock or a serialization failure, which running again resolves.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
 // notFound maps pgx.ErrNoRows to a NOT_FOUND error naming what was missing.
