@@ -25,12 +25,15 @@ func populate(t *testing.T, st thread.Store) {
 	}
 	site := &thread.Site{Slug: "blog", Name: "Blog", Rules: []string{"Spam", "Rudeness"}, FrameAncestors: []string{"*"}, CreatedAt: t0}
 	must(st.CreateSite(ctx, site))
-	a := &thread.Article{SiteID: site.ID, Key: "first", Title: "First", URL: "https://blog.example/first", Body: "Text.", CreatedAt: t0}
-	_, err := st.ImportArticle(ctx, a, []thread.ImportedComment{
-		{AuthorName: "Ann", Body: "one", BodyHTML: "<p>one</p>", CreatedAt: t0.Add(time.Second)},
-		{AuthorName: "Bob", Body: "two", BodyHTML: "<p>two</p>", CreatedAt: t0.Add(2 * time.Second), Parent: 1},
-		{Body: "three", BodyHTML: "<p>three</p>", CreatedAt: t0.Add(2 * time.Second)},
+	_, err := st.ImportBatch(ctx, site.ID, "article:first", []thread.ImportThread{
+		{SourceID: "first", Key: "first", Title: "First", URL: "https://blog.example/first", Body: "Text.", CreatedAt: t0},
+	}, []thread.ImportPost{
+		{SourceID: "1", ThreadID: "first", Author: "Ann", Body: "one", BodyHTML: "<p>one</p>", Status: thread.StatusPublished, CreatedAt: t0.Add(time.Second)},
+		{SourceID: "2", ThreadID: "first", ParentID: "1", Author: "Bob", Body: "two", BodyHTML: "<p>two</p>", Status: thread.StatusPublished, CreatedAt: t0.Add(2 * time.Second)},
+		{SourceID: "3", ThreadID: "first", Body: "three", BodyHTML: "<p>three</p>", Status: thread.StatusPublished, CreatedAt: t0.Add(2 * time.Second)},
 	})
+	must(err)
+	a, err := st.ArticleByKey(ctx, site.ID, "first")
 	must(err)
 	var readers []*thread.Reader
 	for i := range 3 {
