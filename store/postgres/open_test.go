@@ -97,3 +97,22 @@ func TestCommitsAreSynchronous(t *testing.T) {
 		t.Fatalf("synchronous_commit is %q (%v), want on", setting, err)
 	}
 }
+
+// TestPoolSize: the pool holds enough connections for concurrent commits to share a flush, unless the URL says
+// how many (pool_max_conns, pgxpool's own parameter).
+func TestPoolSize(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	for _, tc := range []struct {
+		url  string
+		want int32
+	}{{dbURL, 16}, {dbURL + "&pool_max_conns=3", 3}} {
+		db, err := Open(context.Background(), tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := db.pool.Config().MaxConns; got < tc.want || tc.want == 3 && got != 3 {
+			t.Errorf("%s: %d connections, want %d", tc.url, got, tc.want)
+		}
+		db.Close()
+	}
+}

@@ -172,3 +172,38 @@ func TestSameHistoryReadsTheSameOnBothStores(t *testing.T) {
 	}
 	t.Logf("%d lines alike", strings.Count(got, "\n"))
 }
+
+// TestExportIsOneSnapshot: what is written while an export runs is not in it, and the writes do not wait for it.
+func TestExportIsOneSnapshot(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	a := mustArticle(t, db)
+	second := importArticle(t, db, &thread.Article{SiteID: a.SiteID, Key: "second", CreatedAt: t0.Add(time.Hour)})
+	mustComment(t, db, a, 0, t0)
+	comments, articles := 0, 0
+	err := db.ExportSite(ctx, a.SiteID, "", thread.ExportVisitor{
+		Article: func(*thread.Article) error {
+			articles++
+			if articles == 1 { // written mid-export, and committed at once
+				c := &thread.Comment{ArticleID: second.ID, Body: "late", BodyHTML: "<p>late</p>", Status: thread.StatusPublished, CreatedAt: t0}
+				if err := db.AddComment(ctx, c); err != nil {
+					return err
+				}
+				return db.CreateSite(ctx, &thread.Site{Slug: "late", Name: "Late", CreatedAt: t0})
+			}
+			return nil
+		},
+		Comment: func(*thread.Comment, string) error { comments++; return nil },
+		Action:  func(*thread.ModerationAction, string) error { return nil },
+		Appeal:  func(*thread.Appeal) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if articles != 2 || comments != 1 {
+		t.Fatalf("the export saw %d articles and %d comments; want 2 and 1, as when it began", articles, comments)
+	}
+	if got := article(t, db, second.ID); got.CommentCount != 1 {
+		t.Fatalf("the comment written during the export: %+v", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,6 +72,11 @@ func open(ctx context.Context, dbURL string, fsys fs.FS, configure func(*pgxpool
 	// Acknowledged means committed: whatever the server's default, a commit returns once it is on disk.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "threadline"
+	if !strings.Contains(dbURL, "pool_max_conns=") {
+		// pgxpool's default (the number of CPUs, at least 4) leaves concurrent requests queuing for a connection
+		// while PostgreSQL waits for the disk: more connections let commits share one flush.
+		cfg.MaxConns = int32(max(16, 4*runtime.GOMAXPROCS(0)))
+	}
 	if configure != nil {
 		configure(cfg)
 	}
