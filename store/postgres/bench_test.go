@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,4 +45,31 @@ func BenchmarkAddComment(b *testing.B) {
 			b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "posts/s")
 		})
 	}
+}
+
+// BenchmarkImportBatch measures an import of batches of 1,000 comments (a third of them replies) by 100 authors.
+func BenchmarkImportBatch(b *testing.B) {
+	db := mustOpen(b)
+	ctx := context.Background()
+	site := &thread.Site{Slug: "s", Name: "S", CreatedAt: t0}
+	if err := db.CreateSite(ctx, site); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for n := range b.N {
+		tid := fmt.Sprint("t", n)
+		posts := make([]thread.ImportPost, 1000)
+		for i := range posts {
+			posts[i] = thread.ImportPost{SourceID: fmt.Sprint(n, "-", i), ThreadID: tid, Author: fmt.Sprint("author ", i%100),
+				Body: "b", BodyHTML: "<p>b</p>", Status: thread.StatusPublished, CreatedAt: t0}
+			if i%3 == 2 {
+				posts[i].ParentID = fmt.Sprint(n, "-", i-1)
+			}
+		}
+		if _, err := db.ImportBatch(ctx, site.ID, "bench", []thread.ImportThread{{SourceID: tid, Key: tid, CreatedAt: t0}}, posts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(1000*b.N)/time.Since(start).Seconds(), "comments/s")
 }
