@@ -113,18 +113,25 @@ func qualified(alias, columns string) string {
 // statement and its commit, not for round trips between statements, so posts to one article follow each other
 // closely.
 func (db *DB) AddComment(ctx context.Context, c *thread.Comment) error {
-	return db.retried(ctx, func(q queryer) error { return insertComment(ctx, q, c) })
+	return db.retried(ctx, func(q queryer) error { return insertComment(ctx, q, c, newCounts(c)) })
 }
 
-// insertComment inserts c and moves the counts of its article and parent, in one statement.
-func insertComment(ctx context.Context, q queryer, c *thread.Comment) error {
-	was, is := &thread.Comment{}, &thread.Comment{Status: c.Status}
-	listedDelta := boolInt(is.Listed()) - boolInt(was.Listed())
-	publishedDelta := boolInt(c.Status == thread.StatusPublished)
-	topDelta, replyDelta := listedDelta, 0
+// counts is how a new comment moves the counts of its article and parent.
+type counts struct{ published, topLevel, replies int }
+
+// newCounts returns how c, new, moves the counts: the parent's replies and the article's top-level comments
+// count the listed, the article's comments count the published.
+func newCounts(c *thread.Comment) counts {
+	listed := boolInt(c.Listed())
 	if c.ParentID != 0 {
-		topDelta, replyDelta = 0, listedDelta
+		return counts{published: boolInt(c.Status == thread.StatusPublished), replies: listed}
 	}
+	return counts{published: boolInt(c.Status == thread.StatusPublished), topLevel: listed}
+}
+
+// insertComment inserts c and moves the counts of its article and parent by n, in one statement.
+func insertComment(ctx context.Context, q queryer, c *thread.Comment, n counts) error {
+	publishedDelta, topDelta, replyDelta := n.published, n.topLevel, n.replies
 	// Imports bring likes and moderators' decisions along; a new comment has none.
 	err := q.QueryRow(ctx, `WITH parent AS (
 			SELECT article_id, depth FROM comments WHERE id = $2

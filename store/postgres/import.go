@@ -43,7 +43,7 @@ func (db *DB) ImportArticle(ctx context.Context, a *thread.Article, comments []t
 				}
 				c.AuthorID = authors[ic.AuthorName]
 			}
-			if err := insertComment(ctx, tx, c); err != nil {
+			if err := insertComment(ctx, tx, c, newCounts(c)); err != nil {
 				return err
 			}
 			ids[i] = c.ID
@@ -94,12 +94,15 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 				return err
 			}
 		}
+		// What the batch's comments and their parents became in earlier batches, read at once: the import then
+		// costs two statements a comment (insert, record) however large the batch.
+		add, applyCounts := countsOf()
+		known, err := importedComments(ctx, tx, siteID, source, posts)
+		if err != nil {
+			return err
+		}
 		for _, p := range posts {
-			done, err := m.imported("comment", p.SourceID)
-			if err != nil {
-				return err
-			}
-			if done {
+			if _, done := known[p.SourceID]; done {
 				st.Existing++
 				continue
 			}
@@ -113,14 +116,8 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 			c := &thread.Comment{ArticleID: article, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt,
 				LikeCount: p.Likes, Rule: p.Rule, Note: p.Note, EditedAt: p.EditedAt, ModeratedAt: p.ModeratedAt}
 			if p.ParentID != "" {
-				var parent, parentArticle int64
-				err := tx.QueryRow(ctx, `SELECT c.id, c.article_id FROM import_sources AS s JOIN comments AS c ON c.id = s.target_id
-					WHERE s.site_id = $1 AND s.source = $2 AND s.kind = 'comment' AND s.source_id = $3`, siteID, source, p.ParentID).Scan(&parent, &parentArticle)
-				if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-					return err
-				}
-				if err == nil && parentArticle == article {
-					c.ParentID = parent
+				if parent, ok := known[p.ParentID]; ok && parent.exists && parent.article == article {
+					c.ParentID = parent.id
 				} else {
 					st.OrphanReplies++
 				}
@@ -130,17 +127,102 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 					return err
 				}
 			}
-			if err := insertComment(ctx, tx, c); err != nil {
+			// Counted at the end, once per article and parent: a row updated a thousand times in one transaction
+			// leaves a thousand versions for every later update to walk.
+			if err := insertComment(ctx, tx, c, counts{}); err != nil {
 				return err
 			}
+			add(c)
 			if err := m.record("comment", p.SourceID, c.ID); err != nil {
 				return err
 			}
+			known[p.SourceID] = importedComment{id: c.ID, article: article, exists: true}
 			st.Comments++
 		}
-		return nil
+		return applyCounts(ctx, tx)
 	})
 	return st, err
+}
+
+// countsOf sums what new comments do to the counts of their articles and parents, to apply at once.
+func countsOf() (add func(c *thread.Comment), apply func(ctx context.Context, tx queryer) error) {
+	articles, parents := map[int64]*counts{}, map[int64]int{}
+	add = func(c *thread.Comment) {
+		n := newCounts(c)
+		if articles[c.ArticleID] == nil {
+			articles[c.ArticleID] = &counts{}
+		}
+		a := articles[c.ArticleID]
+		a.published, a.topLevel = a.published+n.published, a.topLevel+n.topLevel
+		if c.ParentID != 0 {
+			parents[c.ParentID] += n.replies
+		}
+	}
+	apply = func(ctx context.Context, tx queryer) error {
+		var ids []int64
+		var published, topLevel []int32
+		for id, n := range articles {
+			ids, published, topLevel = append(ids, id), append(published, int32(n.published)), append(topLevel, int32(n.topLevel))
+		}
+		if len(ids) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE articles AS a SET comment_count = a.comment_count + d.published, top_level_count = a.top_level_count + d.top_level
+				FROM unnest($1::bigint[], $2::integer[], $3::integer[]) AS d (id, published, top_level) WHERE a.id = d.id`, ids, published, topLevel); err != nil {
+				return err
+			}
+		}
+		ids = ids[:0]
+		var replies []int32
+		for id, n := range parents {
+			ids, replies = append(ids, id), append(replies, int32(n))
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE comments AS c SET reply_count = c.reply_count + d.replies
+			FROM unnest($1::bigint[], $2::integer[]) AS d (id, replies) WHERE c.id = d.id`, ids, replies)
+		return err
+	}
+	return add, apply
+}
+
+// importedComment is what an earlier import made of a comment: its ID, and its article while it exists (its
+// author may have deleted it since).
+type importedComment struct {
+	id, article int64
+	exists      bool
+}
+
+// importedComments returns what earlier imports from source made of the posts and of their parents, by their
+// identifiers in the source.
+func importedComments(ctx context.Context, tx queryer, siteID int64, source string, posts []thread.ImportPost) (map[string]importedComment, error) {
+	ids := make([]string, 0, 2*len(posts))
+	for _, p := range posts {
+		ids = append(ids, p.SourceID)
+		if p.ParentID != "" {
+			ids = append(ids, p.ParentID)
+		}
+	}
+	out := make(map[string]importedComment, len(posts))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT s.source_id, s.target_id, c.article_id FROM import_sources AS s
+		LEFT JOIN comments AS c ON c.id = s.target_id
+		WHERE s.site_id = $1 AND s.source = $2 AND s.kind = 'comment' AND s.source_id = ANY($3)`, siteID, source, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sourceID string
+		var id int64
+		var article *int64
+		if err := rows.Scan(&sourceID, &id, &article); err != nil {
+			return nil, err
+		}
+		out[sourceID] = importedComment{id: id, article: orZero(article), exists: article != nil}
+	}
+	return out, rows.Err()
 }
 
 // sourceMap reads and records what an import brought in, inside its transaction.
