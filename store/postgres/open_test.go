@@ -24,10 +24,36 @@ func closedPort(t *testing.T) int {
 	return port
 }
 
+// silentPort returns a local port that accepts connections and never answers, like a server that hangs.
+func silentPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 // TestUnreachableServerIsOneLine: an operator who points Threadline at a server that does not answer reads
 // one line naming the host and port and the cause, without the password.
 func TestUnreachableServerIsOneLine(t *testing.T) {
-	port := closedPort(t)
+	port, silent := closedPort(t), silentPort(t)
 	for _, tc := range []struct {
 		name, url, want string
 	}{
@@ -37,6 +63,8 @@ func TestUnreachableServerIsOneLine(t *testing.T) {
 			fmt.Sprintf("PostgreSQL at 127.0.0.1:%d is unreachable: connection refused", port)},
 		{"unknown host", "postgres://threadline:s3cret@db.invalid:5432/threadline?connect_timeout=5",
 			"PostgreSQL at db.invalid:5432 is unreachable: the host name does not resolve"},
+		{"no answer", fmt.Sprintf("postgres://threadline:s3cret@127.0.0.1:%d/threadline?connect_timeout=1", silent),
+			fmt.Sprintf("PostgreSQL at 127.0.0.1:%d is unreachable: no answer within 1s", silent)},
 		{"bad URL", "postgres://threadline:s3cret@127.0.0.1:notaport/threadline", "is not valid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
