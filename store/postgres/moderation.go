@@ -303,7 +303,7 @@ func (db *DB) ReaderData(ctx context.Context, readerID int64) (*thread.ReaderDat
 	if d.Likes, err = int64s(rows); err != nil {
 		return nil, err
 	}
-	rows, err = db.reader().Query(ctx, "SELECT comment_id, reader_id, rule, created_at FROM reports WHERE reader_id = $1 ORDER BY created_at", readerID)
+	rows, err = db.reader().Query(ctx, "SELECT comment_id, reader_id, rule, created_at FROM reports WHERE reader_id = $1 ORDER BY created_at, comment_id", readerID)
 	if err != nil {
 		return nil, err
 	}
