@@ -2,6 +2,8 @@ package thread
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -52,10 +54,39 @@ type ModerationAction struct {
 	At        time.Time
 }
 
-// StatusChange moves a comment from one of the statuses From to To; anything else is a CONFLICT.
+// StatusChange moves a comment from one of the statuses From, or of ReportedFrom when readers reported it, to
+// To; anything else is a CONFLICT. A store checks it with Check on the comment as its transaction reads it, so
+// that two moderators acting at once cannot both succeed.
 type StatusChange struct {
-	From []Status
-	To   Status
+	From         []Status
+	ReportedFrom []Status // statuses the change may start from only when the comment has reports
+	To           Status
+}
+
+// Check returns a CONFLICT unless c may make the change, by an action of kind.
+func (ch *StatusChange) Check(c *Comment, kind ActionKind) error {
+	if slices.Contains(ch.From, c.Status) || c.ReportCount > 0 && slices.Contains(ch.ReportedFrom, c.Status) {
+		return nil
+	}
+	return Errorf(CodeConflict, "the comment is %s: a moderator cannot %s it", c.Status, strings.ReplaceAll(string(kind), "_", " "))
+}
+
+// HoldAfterReports returns the system's hold of c, reported under rule at at, once it has threshold reports and
+// is published; nil otherwise. A store calls it in the transaction that counts the report, and sets the hold's
+// SiteID.
+func HoldAfterReports(c *Comment, rule string, at time.Time, threshold int) (*ModerationAction, *StatusChange) {
+	if c.ReportCount < threshold || c.Status != StatusPublished {
+		return nil, nil
+	}
+	return &ModerationAction{ArticleID: c.ArticleID, CommentID: c.ID, ReaderID: c.AuthorID,
+			Kind: ActionHold, BySystem: true, Rule: rule, At: at, Note: fmt.Sprintf("held for review after %d reports", c.ReportCount)},
+		&StatusChange{From: []Status{StatusPublished}, To: StatusPending}
+}
+
+// CanAppeal reports whether c's author may appeal it, given the appeal it has (nil for none): once, against a
+// removal or a hold after reports.
+func CanAppeal(c *Comment, appeal *Appeal) bool {
+	return appeal == nil && (c.Status == StatusRemoved || c.Status == StatusPending && c.Rule != "")
 }
 
 // Report is a reader's report of a comment, citing one of the site's rules.
@@ -245,7 +276,7 @@ func (s *Service) ApproveComment(ctx context.Context, id int64, note string) (*C
 		return nil, err
 	}
 	c, err := s.moderateComment(ctx, id, &ModerationAction{Kind: ActionApprove, Note: note},
-		StatusChange{From: []Status{StatusPending, StatusPublished}, To: StatusPublished}, nil)
+		StatusChange{From: []Status{StatusPending}, ReportedFrom: []Status{StatusPublished}, To: StatusPublished}, nil)
 	return c, err
 }
 
@@ -370,7 +401,7 @@ func (s *Service) AppealModeration(ctx context.Context, id int64, text string) (
 	if err != nil {
 		return nil, err
 	}
-	if !(c.Status == StatusRemoved || c.Status == StatusPending && c.Rule != "") {
+	if !CanAppeal(c, nil) {
 		return nil, Errorf(CodeConflict, "only a removed comment, or one held after reports, can be appealed")
 	}
 	ap := &Appeal{CommentID: id, AuthorID: r.ID, Text: text, At: s.now()}
