@@ -12,7 +12,7 @@ type ImportThread struct {
 	Title     string
 	URL       string
 	CreatedAt time.Time
-	// Standfirst, Body and Locked come from Threadline's own export only.
+	// Standfirst, Body and Locked come from Threadline's own export, and from ImportArticle.
 	Standfirst, Body string
 	Locked           bool
 }

@@ -467,11 +467,16 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 }
 
 // ImportArticle brings an article and its comments into a site, rendering their bodies like any other. It is
-// idempotent: an article whose key the site already has is left as it is, and false is returned.
+// idempotent: an article whose key the site already has is left as it is, and false is returned. It goes the
+// importer's way (TransferStore.ImportBatch, under the source "article:" and the key), so that the seed, the
+// first embeds and the importer write through one path.
 func (s *Service) ImportArticle(ctx context.Context, a *Article, comments []ImportedComment) (bool, error) {
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = s.now()
 	}
+	t := ImportThread{SourceID: a.Key, Key: a.Key, Title: a.Title, URL: a.URL, CreatedAt: a.CreatedAt,
+		Standfirst: a.Standfirst, Body: a.Body, Locked: a.Locked}
+	posts := make([]ImportPost, len(comments))
 	for i := range comments {
 		c := &comments[i]
 		body, bodyHTML, err := PrepareBody(c.Body)
@@ -483,10 +488,26 @@ func (s *Service) ImportArticle(ctx context.Context, a *Article, comments []Impo
 		}
 		c.Body, c.BodyHTML = body, bodyHTML
 		c.AuthorName = ImportedName(c.AuthorName) // a name with nothing visible is anonymous, as in any import
+		posts[i] = ImportPost{SourceID: strconv.Itoa(i + 1), ThreadID: t.SourceID, Author: c.AuthorName,
+			Body: c.Body, BodyHTML: c.BodyHTML, Status: StatusPublished, CreatedAt: c.CreatedAt}
+		if c.Parent > 0 {
+			posts[i].ParentID = strconv.Itoa(c.Parent)
+		}
 	}
-	created, err := s.transfers.ImportArticle(ctx, a, comments)
-	if created {
-		s.changed(0)
+	// An article the site has already, from wherever it came, is left as it is: its comments are not added to.
+	if _, err := s.threads.ArticleByKey(ctx, a.SiteID, a.Key); ErrorCode(err) != CodeNotFound {
+		return false, err
 	}
-	return created, err
+	st, err := s.transfers.ImportBatch(ctx, a.SiteID, "article:"+a.Key, []ImportThread{t}, posts)
+	if err != nil || st.Threads == 0 {
+		return false, err
+	}
+	s.changed(0)
+	// Re-read so that the caller sees the ID and the counts the comments left.
+	created, err := s.threads.ArticleByKey(ctx, a.SiteID, a.Key)
+	if err != nil {
+		return true, err
+	}
+	*a = *created
+	return true, nil
 }

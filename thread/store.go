@@ -104,16 +104,16 @@ type ModerationStore interface {
 
 // TransferStore brings a site's content in from elsewhere and takes it out.
 type TransferStore interface {
-	// ImportBatch writes imported threads and posts in one transaction, skipping those imported before.
+	// ImportBatch writes imported threads and posts in one transaction, skipping those imported before (by
+	// source and SourceID). A thread whose key the site has already maps to that article (Threads does not
+	// count it); a post's author is one reader per name and source; a reply whose parent the import lacks, or
+	// that is on another article, is imported as a top-level comment (OrphanReplies counts it).
 	ImportBatch(ctx context.Context, siteID int64, source string, threads []ImportThread, posts []ImportPost) (ImportStats, error)
 	// ImportModeration writes imported moderation actions and appeals, skipping those imported before; it
 	// returns how many it wrote.
 	ImportModeration(ctx context.Context, siteID int64, source string, actions []ImportAction, appeals []ImportAppeal) (int, error)
 	// ExportSite walks a site's content in ExportVisitor's order, from one consistent snapshot.
 	ExportSite(ctx context.Context, siteID int64, articleKey string, v ExportVisitor) error
-	// ImportArticle creates an article with its comments in one transaction, unless the site already has an
-	// article with that key, in which case it changes nothing and returns false.
-	ImportArticle(ctx context.Context, a *Article, comments []ImportedComment) (bool, error)
 }
 
 // Store is every store the Service needs, as one value: what NewService takes, and what a complete

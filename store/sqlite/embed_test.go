@@ -38,9 +38,7 @@ func TestCreateEmbeddedArticleCountsOnlyRecentEmbeds(t *testing.T) {
 	}
 	embedded(site.ID, "old", t0.Add(-2*time.Hour)) // before the window
 	for i := range 5 {                             // the owner's, and another site's: not counted
-		if _, err := db.ImportArticle(ctx, &thread.Article{SiteID: site.ID, Key: fmt.Sprint("imported-", i), CreatedAt: t0}, nil); err != nil {
-			t.Fatal(err)
-		}
+		importArticle(t, db, &thread.Article{SiteID: site.ID, Key: fmt.Sprint("imported-", i), CreatedAt: t0})
 		embedded(other.ID, fmt.Sprint("elsewhere-", i), t0)
 	}
 	for i, want := range []struct{ created, full bool }{{true, false}, {true, false}, {true, false}, {false, true}} {

@@ -33,11 +33,22 @@ func mustArticle(tb testing.TB, db *DB) *thread.Article {
 	if err := db.CreateSite(ctx, site); err != nil {
 		tb.Fatal(err)
 	}
-	a := &thread.Article{SiteID: site.ID, Key: "k", Title: "T", CreatedAt: t0}
-	if _, err := db.ImportArticle(ctx, a, nil); err != nil {
+	return importArticle(tb, db, &thread.Article{SiteID: site.ID, Key: "k", Title: "T", CreatedAt: t0})
+}
+
+// importArticle creates an empty article as the importer does, and returns it as stored.
+func importArticle(tb testing.TB, db *DB, a *thread.Article) *thread.Article {
+	tb.Helper()
+	ctx := context.Background()
+	t := thread.ImportThread{SourceID: a.Key, Key: a.Key, Title: a.Title, URL: a.URL, CreatedAt: a.CreatedAt}
+	if _, err := db.ImportBatch(ctx, a.SiteID, "test", []thread.ImportThread{t}, nil); err != nil {
 		tb.Fatal(err)
 	}
-	return a
+	got, err := db.ArticleByKey(ctx, a.SiteID, a.Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return got
 }
 
 func mustComment(tb testing.TB, db *DB, a *thread.Article, parent int64, at time.Time) *thread.Comment {
@@ -266,23 +277,23 @@ func TestDeleteKeepsPlaceholdersOnlyWhileTheyHaveReplies(t *testing.T) {
 	}
 }
 
-func TestImportArticleIsIdempotent(t *testing.T) {
+func TestImportBatchIsIdempotent(t *testing.T) {
 	db := mustOpen(t)
 	ctx := context.Background()
 	site := &thread.Site{Slug: "s", Name: "S", CreatedAt: t0}
 	if err := db.CreateSite(ctx, site); err != nil {
 		t.Fatal(err)
 	}
-	comments := []thread.ImportedComment{
-		{AuthorName: "Ann", Body: "one", BodyHTML: "<p>one</p>", CreatedAt: t0},
-		{AuthorName: "Ann", Body: "two", BodyHTML: "<p>two</p>", CreatedAt: t0.Add(time.Second), Parent: 1},
-		{Body: "three", BodyHTML: "<p>three</p>", CreatedAt: t0.Add(2 * time.Second)},
+	threads := []thread.ImportThread{{SourceID: "k", Key: "k", Title: "T", CreatedAt: t0}}
+	posts := []thread.ImportPost{
+		{SourceID: "1", ThreadID: "k", Author: "Ann", Body: "one", BodyHTML: "<p>one</p>", Status: thread.StatusPublished, CreatedAt: t0},
+		{SourceID: "2", ThreadID: "k", ParentID: "1", Author: "Ann", Body: "two", BodyHTML: "<p>two</p>", Status: thread.StatusPublished, CreatedAt: t0.Add(time.Second)},
+		{SourceID: "3", ThreadID: "k", Body: "three", BodyHTML: "<p>three</p>", Status: thread.StatusPublished, CreatedAt: t0.Add(2 * time.Second)},
 	}
-	for i, want := range []bool{true, false} {
-		a := &thread.Article{SiteID: site.ID, Key: "k", Title: "T", CreatedAt: t0}
-		created, err := db.ImportArticle(ctx, a, comments)
-		if err != nil || created != want {
-			t.Fatalf("import %d: created %v, %v", i+1, created, err)
+	for i, want := range []thread.ImportStats{{Threads: 1, Comments: 3}, {Existing: 3}} {
+		st, err := db.ImportBatch(ctx, site.ID, "test", threads, posts)
+		if err != nil || st != want {
+			t.Fatalf("import %d: %+v, %v; want %+v", i+1, st, err, want)
 		}
 	}
 	a, err := db.ArticleByKey(ctx, site.ID, "k")
