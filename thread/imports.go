@@ -158,7 +158,8 @@ func (s *Service) ImportModeration(ctx context.Context, siteSlug, source string,
 }
 
 // ExportVisitor receives a site's content in a stable order: articles by creation (each followed by its
-// comments, oldest first, with their authors' names), then the moderation log, oldest first, then appeals.
+// comments, parents before replies (by depth), then oldest first, with their authors' names), then appeals,
+// oldest first, then the moderation log, oldest first. store/storetest holds every store to this order.
 type ExportVisitor struct {
 	Article func(a *Article) error
 	Comment func(c *Comment, author string) error
