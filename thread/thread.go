@@ -1,6 +1,7 @@
 // Package thread is Threadline's domain: sites, articles, comments, readers and likes, the rules that govern
 // them and the service that the API and the server call. It knows nothing of GraphQL, HTTP or SQL: it
-// persists through the Store interface, which the store package implements.
+// persists through the stores of store.go (SiteStore, ThreadStore, ReaderStore, ModerationStore, TransferStore),
+// which store/sqlite implements and store/storetest holds every implementation to.
 package thread
 
 import (
