@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/threadline/threadline/internal/threadgen"
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -111,7 +111,7 @@ func (s *Server) Post(query string, vars map[string]any, out any) error {
 // prepare generates the thread and a reader, and returns the reader's token.
 func prepare(dbPath string, comments int) (string, error) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, dbPath)
+	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return "", err
 	}
