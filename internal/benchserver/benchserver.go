@@ -61,7 +61,7 @@ func (s *Server) Pid() int { return s.proc.cmd.Process.Pid }
 // With SQLite, which one server serves at a time, each further server gets its own copy of the first one's
 // file, made with `threadline backup`: reads compare, but a write on one server is not seen by the others.
 // With PostgreSQL, every server serves the same database.
-func Start(opts Options) (c *Cluster, err error) {
+func Start(opts Options) (_ *Cluster, err error) {
 	if opts.Servers < 1 {
 		opts.Servers = 1
 	}
@@ -69,11 +69,10 @@ func Start(opts Options) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &Cluster{Dir: dir}
+	c := &Cluster{Dir: dir}
 	defer func() {
 		if err != nil {
 			c.Stop()
-			c = nil
 		}
 	}()
 	if c.DB, err = NewDatabase(opts.DB, dir); err != nil {

@@ -32,6 +32,14 @@ func IsPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
+// Redacted returns a --db value fit to print: a PostgreSQL URL without its password.
+func Redacted(db string) string {
+	if u, err := url.Parse(db); err == nil && IsPostgres(db) {
+		return u.Redacted()
+	}
+	return db
+}
+
 // NewDatabase makes a new database from spec: "sqlite" is a new file in dir; a PostgreSQL URL names a server
 // (and a database on it to connect to, such as postgres), on which a database of its own is created, and
 // dropped by Close.

@@ -133,7 +133,7 @@ func run(c config) error {
 			}
 			cluster, err := benchserver.Start(opts)
 			if err != nil {
-				return fmt.Errorf("%s, %d servers: %w", db, n, err)
+				return fmt.Errorf("%s with %d server(s): %w", benchserver.Redacted(db), n, err)
 			}
 			s := &setup{name: setupName(cluster.DB.Kind, n, proxied), cluster: cluster, results: map[string][]result{}}
 			setups = append(setups, s)
