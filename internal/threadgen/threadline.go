@@ -18,7 +18,7 @@ import (
 func WriteThreadline(w io.Writer, topLevel, replies int) error {
 	out := bufio.NewWriterSize(w, 64<<10)
 	head, err := json.Marshal(map[string]any{
-		"site":    archive.Site{Slug: Site, Name: "Benchmarks", Origins: []string{"*"}, Rules: thread.DefaultRules,
+		"site": archive.Site{Slug: Site, Name: "Benchmarks", Origins: []string{"*"}, Rules: thread.DefaultRules,
 			ReportThreshold: thread.DefaultReportThreshold},
 		"article": archive.Article{Key: Article, Title: "Generated", CreatedAt: generatedEpoch},
 	})
