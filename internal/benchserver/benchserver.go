@@ -24,7 +24,7 @@ import (
 // Options say what to start.
 type Options struct {
 	Bin      string // the Threadline binary
-	DB       string // "sqlite" (a new file) or a PostgreSQL server's URL (a new database on it); see NewDatabase
+	DB       string // "sqlite" (a new file), a new file's path, or a PostgreSQL server's URL (a new database on it); see NewDatabase
 	Comments int    // comments in the generated thread (a quarter top-level, each with 3 replies)
 	Servers  int    // how many `threadline serve` processes; 0 means 1
 	// Proxy is the HAProxy configuration to put in front of the servers (deploy/haproxy.cfg), its addresses

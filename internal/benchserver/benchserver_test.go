@@ -80,26 +80,32 @@ func TestProxyConfigOfTheRepositorysFile(t *testing.T) {
 
 func TestNewDatabase(t *testing.T) {
 	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing.db")
+	if err := os.WriteFile(existing, []byte("an operator's data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		spec, wantErr string
+		spec, wantURL, wantErr string
 	}{
-		{"sqlite", ""},
-		{"mysql://u@h/db", `want sqlite, or a PostgreSQL server's URL`},
-		{"bench.db", `want sqlite, or a PostgreSQL server's URL`},
-		{"postgres://nobody@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=5", "PostgreSQL at postgres://nobody@127.0.0.1:1/postgres"},
+		{"sqlite", filepath.Join(dir, "bench.db"), ""},
+		{filepath.Join(dir, "new.db"), filepath.Join(dir, "new.db"), ""},
+		{existing, "", "it exists already"},
+		{"mysql://u@h/db", "", "want sqlite, a new SQLite file's path, or a PostgreSQL server's URL"},
+		{"", "", "want sqlite"},
+		{"postgres://nobody@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=5", "", "PostgreSQL at postgres://nobody@127.0.0.1:1/postgres"},
 	} {
 		db, err := NewDatabase(tc.spec, dir)
 		if tc.wantErr == "" {
 			if err != nil {
 				t.Fatalf("%s: %v", tc.spec, err)
 			}
-			if db.URL != filepath.Join(dir, "bench.db") || db.Kind != SQLite || db.Shared() || db.Close() != nil {
+			if db.URL != tc.wantURL || db.Kind != SQLite || db.Shared() || db.Close() != nil {
 				t.Fatalf("%s: %+v", tc.spec, db)
 			}
 			continue
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-			t.Fatalf("%s: got %v, want an error with %q", tc.spec, err, tc.wantErr)
+			t.Fatalf("%q: got %v, want an error with %q", tc.spec, err, tc.wantErr)
 		}
 	}
 }

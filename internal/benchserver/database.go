@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -40,18 +43,26 @@ func Redacted(db string) string {
 	return db
 }
 
-// NewDatabase makes a new database from spec: "sqlite" is a new file in dir; a PostgreSQL URL names a server
-// (and a database on it to connect to, such as postgres), on which a database of its own is created, and
-// dropped by Close.
+// NewDatabase makes a new database from spec: "sqlite" is a new file in dir; another path is a new SQLite file
+// there, which must not exist yet and is kept after; a PostgreSQL URL names a server (and a database on it to
+// connect to, such as postgres), on which a database of its own is created, and dropped by Close.
 func NewDatabase(spec, dir string) (*Database, error) {
 	switch {
 	case spec == "sqlite":
 		return &Database{URL: filepath.Join(dir, "bench.db"), Kind: SQLite}, nil
 	case IsPostgres(spec):
 		return newPostgres(spec)
-	default:
-		return nil, fmt.Errorf("database %q: want sqlite, or a PostgreSQL server's URL (postgres://USER@HOST:PORT/postgres?sslmode=disable)", spec)
+	case spec == "" || strings.Contains(spec, "://"):
+		return nil, fmt.Errorf("database %q: want sqlite, a new SQLite file's path, or a PostgreSQL server's URL (postgres://USER@HOST:PORT/postgres?sslmode=disable)", spec)
 	}
+	path, err := filepath.Abs(spec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("database %s: it exists already; the tools seed a new database, so give a path that does not exist", path)
+	}
+	return &Database{URL: path, Kind: SQLite}, nil
 }
 
 // Shared reports whether several servers can serve the database at once. A SQLite file has one server.

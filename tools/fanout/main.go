@@ -43,7 +43,7 @@ func main() {
 	bin := flag.String("bin", "bin/threadline", "the Threadline binary to measure")
 	counts := flag.String("subscribers", "", "comma-separated numbers of subscribers (default 1000,10000; with -cross, 1000)")
 	rounds := flag.Int("rounds", 20, "comments posted, one at a time, for each number of subscribers")
-	db := flag.String("db", "sqlite", "the database: sqlite (a new file), or a PostgreSQL server's URL "+
+	db := flag.String("db", "sqlite", "the database: sqlite (a new file), a new SQLite file's path, or a PostgreSQL server's URL "+
 		"(postgres://USER@HOST:PORT/postgres?sslmode=disable), on which a new database is created and dropped after")
 	cross := flag.Bool("cross", false, "subscribers on one server, comments posted on another, both on the -db database (PostgreSQL)")
 	flag.Parse()

@@ -65,7 +65,7 @@ func main() {
 	flag.IntVar(&c.runs, "runs", 3, "runs of each scenario; the median is reported")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each run")
 	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent requests")
-	dbs := flag.String("db", "sqlite", "comma-separated databases to measure: sqlite (a new file), or a PostgreSQL server's URL "+
+	dbs := flag.String("db", "sqlite", "comma-separated databases to measure: sqlite (a new file), a new SQLite file's path, or a PostgreSQL server's URL "+
 		"(postgres://USER@HOST:PORT/postgres?sslmode=disable), on which a new database is created and dropped after")
 	servers := flag.String("servers", "1", "comma-separated numbers of servers; more than one are put behind HAProxy "+
 		"(with SQLite, each server has its own copy of the file: reads compare, writes are not shared)")
