@@ -14,7 +14,7 @@ PGCLUSTER := .ci/postgres
 PGDIR   ?= /tmp/threadline-test-pg
 PGPORT  ?= 55432
 
-.PHONY: run build install deps needs wasm test lint generate bench loadtest fanout importbench widgetperf fuzz clean
+.PHONY: run build install deps needs wasm test lint generate bench loadtest loadtest-cluster fanout fanout-cross importbench widgetperf fuzz clean
 
 ## run: build and serve on $(ADDR) with $(DB), loading the sample article on first start
 run: build
@@ -102,6 +102,28 @@ loadtest: build
 ## fanout: N live subscribers of one article (1,000 and 10,000), one new comment: time until the last has it
 fanout: build
 	$(GO) run ./tools/fanout -bin $(BIN)
+
+# The PostgreSQL server the cluster benchmarks create their databases on: PG=postgres://USER@HOST:PORT/postgres?sslmode=disable,
+# or, when empty, a throwaway cluster started on $(BENCH_PGPORT) for the run and stopped after (.ci/postgres; durability on).
+PG      ?=
+BENCH_PGDIR  ?= /tmp/threadline-bench-pg
+BENCH_PGPORT ?= 55433
+# with_postgres runs its argument, a shell command that reads $$PG, with PG set as above.
+with_postgres = if [ -n "$(PG)" ]; then PG='$(PG)'; $(1); else \
+	$(PGCLUSTER) start $(BENCH_PGDIR) $(BENCH_PGPORT) >$(BENCH_PGDIR).env || exit 1; \
+	PG=$$(sed -n "s/^export THREADLINE_TEST_POSTGRES='\(.*\)'$$/\1/p" $(BENCH_PGDIR).env); status=0; $(1) || status=$$?; \
+	$(PGCLUSTER) stop $(BENCH_PGDIR); rm -f $(BENCH_PGDIR).env; exit $$status; fi
+
+LOADTEST_CLUSTER = -db "sqlite,$$PG" -servers 1,2
+## loadtest-cluster: the load test on SQLite and PostgreSQL side by side, with one server and with two behind HAProxy (deploy/haproxy.cfg)
+loadtest-cluster: build
+	@command -v hey >/dev/null || { echo "loadtest-cluster needs hey: apt-get install hey"; exit 1; }
+	@command -v haproxy >/dev/null || { echo "loadtest-cluster needs haproxy: apt-get install haproxy"; exit 1; }
+	@$(call with_postgres,$(GO) run ./tools/loadtest -bin $(BIN) -comments $(COMMENTS) $(LOADTEST_CLUSTER))
+
+## fanout-cross: 1,000 live subscribers on one server, comments posted on another of the same PostgreSQL database: time until each has it
+fanout-cross: build
+	@$(call with_postgres,$(GO) run ./tools/fanout -bin $(BIN) -cross -db "$$PG")
 
 ## importbench: threadline import of generated Disqus exports of 10,000 and 1,000,000 comments
 importbench: build

@@ -21,14 +21,14 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 )
 
 // testEndpoint serves the GraphQL endpoint over a real SQLite database with the sample, as the server does
 // (anonymous: no authentication middleware).
 func testEndpoint(tb testing.TB) (endpoint, string) {
 	tb.Helper()
-	_, svc := storetest.Open(tb)
+	_, svc := sqlitetest.Open(tb)
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		tb.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func commentModeration(ctx context.Context, c *Comment) (*CommentModeration, err
 		ModeratedAt: optional(c.ModeratedAt),
 		Reports:     []*RuleCount{},
 		Appeal:      newAppeal(appeal),
-		CanAppeal:   appeal == nil && (c.Status() == CommentStatusRemoved || c.Status() == CommentStatusPending && c.Comment.Rule != ""),
+		CanAppeal:   thread.CanAppeal(c.Comment, appeal),
 	}
 	if thread.Moderates(ctx, article.SiteID) {
 		m.ReportCount = c.ReportCount

@@ -378,10 +378,7 @@ func (r *queryResolver) ExportMyData(ctx context.Context) (*ReaderData, error) {
 }
 
 func (r *readerResolver) Suspension(ctx context.Context, obj *Reader) (*Suspension, error) {
-	if obj.SuspendedUntil.IsZero() || !r.Service.Now().Before(obj.SuspendedUntil) {
-		return nil, nil
-	}
-	if v := thread.Viewer(ctx); (v == nil || v.ID != obj.Reader.ID) && !thread.Moderates(ctx, obj.SiteID) {
+	if !thread.SuspensionShown(ctx, obj.Reader, r.Service.Now()) {
 		return nil, nil
 	}
 	return &Suspension{Until: obj.SuspendedUntil, Reason: obj.SuspensionReason}, nil

@@ -18,7 +18,7 @@ import (
 
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -39,7 +39,7 @@ func newWSServer(tb testing.TB, opts LiveOptions) *wsServer {
 // newLoggedWSServer is newWSServer with the server's log written to logs.
 func newLoggedWSServer(tb testing.TB, opts LiveOptions, logs io.Writer) *wsServer {
 	tb.Helper()
-	db, svc := storetest.Open(tb)
+	db, svc := sqlitetest.Open(tb)
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		tb.Fatal(err)
 	}

@@ -11,15 +11,15 @@ import (
 
 	"github.com/threadline/threadline/archive"
 	"github.com/threadline/threadline/importer"
-	"github.com/threadline/threadline/store"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
 // newSite opens a database with the site "gazette".
-func newSite(t *testing.T) (*store.DB, *thread.Service) {
+func newSite(t *testing.T) (*sqlite.DB, *thread.Service) {
 	t.Helper()
-	db, svc := storetest.Open(t)
+	db, svc := sqlitetest.Open(t)
 	if _, _, _, err := svc.CreateSite(context.Background(), "gazette", thread.SiteSettings{Name: "The Gazette"}); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ type row struct {
 }
 
 // rows reads every comment straight from the database file, oldest first.
-func rows(t *testing.T, db *store.DB) []row {
+func rows(t *testing.T, db *sqlite.DB) []row {
 	t.Helper()
 	conn, err := sql.Open("sqlite", "file:"+db.Path()+"?mode=ro")
 	if err != nil {
@@ -69,7 +69,7 @@ func rows(t *testing.T, db *store.DB) []row {
 }
 
 // dbHolds reports whether any of the database's files holds s.
-func dbHolds(t *testing.T, db *store.DB, s string) bool {
+func dbHolds(t *testing.T, db *sqlite.DB, s string) bool {
 	t.Helper()
 	files, _ := filepath.Glob(db.Path() + "*")
 	for _, f := range files {
@@ -233,7 +233,7 @@ func TestExportImportExportIsIdentical(t *testing.T) {
 	if err := archive.Write(ctx, svc, "gazette", "", &first); err != nil {
 		t.Fatal(err)
 	}
-	_, fresh := storetest.Open(t)
+	_, fresh := sqlitetest.Open(t)
 	s, err := importer.Import(ctx, fresh, "threadline", bytes.NewReader(first.Bytes()), importer.Options{Site: "gazette"})
 	if err != nil {
 		t.Fatal(err)

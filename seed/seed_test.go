@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/threadtext"
 )
@@ -20,7 +20,7 @@ var loadTime = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 // reports.
 func newService(t *testing.T) (*thread.Service, *int) {
 	t.Helper()
-	_, svc := storetest.Open(t)
+	_, svc := sqlitetest.Open(t)
 	svc.Now = func() time.Time { return loadTime }
 	changes := new(int)
 	svc.OnChange(func(int64) { *changes++ })

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -25,7 +25,7 @@ import (
 // to 1,024 answers of up to 1 MiB: a gigabyte that was never given back.
 func TestResponseCacheStaysWithinItsBudget(t *testing.T) {
 	ctx := context.Background()
-	db, svc := storetest.Open(t)
+	db, svc := sqlitetest.Open(t)
 	if _, err := seed.Load(ctx, svc); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -110,7 +110,7 @@ func TestEmbedCreatesArticlesBoundedPerHour(t *testing.T) {
 	}
 
 	// Another server over the same database file: the count is the database's.
-	db2, err := store.Open(ctx, s.DBPath)
+	db2, err := sqlite.Open(ctx, s.DBPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,15 +14,15 @@ import (
 
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
 // testServer is a real Threadline server over a real SQLite file, with the sample loaded.
 type testServer struct {
 	URL string
-	DB  *store.DB
+	DB  *sqlite.DB
 	// DBPath is the database file; its -wal and -shm companions sit beside it.
 	DBPath string
 	Svc    *thread.Service
@@ -51,7 +51,7 @@ func newTestServer(tb testing.TB) *testServer {
 func newTestServerWith(tb testing.TB, opts server.Options) *testServer {
 	tb.Helper()
 	ctx := context.Background()
-	db, svc := storetest.Open(tb)
+	db, svc := sqlitetest.Open(tb)
 	clock := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	svc.Now = clock.now
 	if _, err := seed.Load(ctx, svc); err != nil {

@@ -26,7 +26,7 @@ import (
 	"github.com/threadline/threadline/graph"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -54,7 +54,7 @@ func newLoggedModFixture(tb testing.TB, set thread.SiteSettings) (*modFixture, *
 	tb.Helper()
 	ctx := context.Background()
 	logs := &logBuffer{}
-	db, svc := storetest.Open(tb)
+	db, svc := sqlitetest.Open(tb)
 	clock := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	svc.Now = clock.now
 	if _, err := seed.Load(ctx, svc); err != nil {

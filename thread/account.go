@@ -17,7 +17,7 @@ func (s *Service) ExportMyData(ctx context.Context) (*ReaderData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.store.ReaderData(ctx, r.ID)
+	d, err := s.readers.ReaderData(ctx, r.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func (s *Service) DeleteMyAccount(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	articles, n, err := s.store.DeleteReader(ctx, r.ID)
+	articles, n, err := s.readers.DeleteReader(ctx, r.ID)
 	if err != nil {
 		return 0, err
 	}

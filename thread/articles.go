@@ -33,11 +33,11 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 	if len(key) > utf8.UTFMax*MaxArticleKeyChars {
 		return nil, errArticleKey // before any lookup
 	}
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.store.ArticleByKey(ctx, site.ID, key)
+	a, err := s.threads.ArticleByKey(ctx, site.ID, key)
 	if ErrorCode(err) != CodeNotFound {
 		return a, err
 	}
@@ -64,7 +64,7 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 	}
 	now := s.now()
 	a = &Article{SiteID: site.ID, Key: key, Title: title, URL: pageURL, CreatedAt: now}
-	created, full, err := s.store.CreateEmbeddedArticle(ctx, a, now.Add(-time.Hour), perHour)
+	created, full, err := s.threads.CreateEmbeddedArticle(ctx, a, now.Add(-time.Hour), perHour)
 	switch {
 	case err != nil:
 		return nil, err
@@ -74,14 +74,14 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 	case created:
 		s.changed(0)
 	}
-	return s.store.ArticleByKey(ctx, site.ID, key)
+	return s.threads.ArticleByKey(ctx, site.ID, key)
 }
 
 // CreateArticle creates an article of a site as its owner's tools do (`threadline article create`): with no
 // page asking, so without the bounds of EmbedArticle. It answers CONFLICT if the site has an article with the
 // key.
 func (s *Service) CreateArticle(ctx context.Context, siteSlug, key, title, pageURL string) (*Article, error) {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, err
 	}

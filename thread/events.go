@@ -103,7 +103,7 @@ func (s *Service) withAuthors(ctx context.Context, list []Event) {
 	if len(ids) == 0 {
 		return
 	}
-	readers, err := s.store.ReadersByID(ctx, ids)
+	readers, err := s.readers.ReadersByID(ctx, ids)
 	if err != nil {
 		return
 	}

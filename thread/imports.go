@@ -12,7 +12,7 @@ type ImportThread struct {
 	Title     string
 	URL       string
 	CreatedAt time.Time
-	// Standfirst, Body and Locked come from Threadline's own export only.
+	// Standfirst, Body and Locked come from Threadline's own export, and from ImportArticle.
 	Standfirst, Body string
 	Locked           bool
 }
@@ -99,7 +99,7 @@ func CheckImportThread(t *ImportThread) error {
 // Import writes a batch of checked threads and posts from source (the format's name) into a site, in one
 // transaction: threads and comments imported before are left as they are.
 func (s *Service) Import(ctx context.Context, siteSlug, source string, threads []ImportThread, posts []ImportPost) (ImportStats, error) {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return ImportStats{}, err
 	}
@@ -109,7 +109,7 @@ func (s *Service) Import(ctx context.Context, siteSlug, source string, threads [
 			threads[i].CreatedAt = now
 		}
 	}
-	st, err := s.store.ImportBatch(ctx, site.ID, source, threads, posts)
+	st, err := s.transfers.ImportBatch(ctx, site.ID, source, threads, posts)
 	if err == nil && (st.Threads > 0 || st.Comments > 0) {
 		s.changed(0)
 	}
@@ -139,7 +139,7 @@ type ImportAppeal struct {
 // ImportModeration writes moderation actions and appeals of comments imported before, skipping those
 // imported before.
 func (s *Service) ImportModeration(ctx context.Context, siteSlug, source string, actions []ImportAction, appeals []ImportAppeal) (int, error) {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return 0, err
 	}
@@ -154,11 +154,12 @@ func (s *Service) ImportModeration(ctx context.Context, siteSlug, source string,
 			kept = append(kept, a)
 		}
 	}
-	return s.store.ImportModeration(ctx, site.ID, source, actions, kept)
+	return s.transfers.ImportModeration(ctx, site.ID, source, actions, kept)
 }
 
 // ExportVisitor receives a site's content in a stable order: articles by creation (each followed by its
-// comments, oldest first, with their authors' names), then the moderation log, oldest first, then appeals.
+// comments, parents before replies (by depth), then oldest first, with their authors' names), then appeals,
+// oldest first, then the moderation log, oldest first. store/storetest holds every store to this order.
 type ExportVisitor struct {
 	Article func(a *Article) error
 	Comment func(c *Comment, author string) error
@@ -168,16 +169,16 @@ type ExportVisitor struct {
 
 // Export walks a site's content (one article's, when articleKey is set) for v.
 func (s *Service) Export(ctx context.Context, siteSlug, articleKey string, v ExportVisitor) (*Site, error) {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, err
 	}
-	return site, s.store.ExportSite(ctx, site.ID, articleKey, v)
+	return site, s.transfers.ExportSite(ctx, site.ID, articleKey, v)
 }
 
 // MayExport answers nil when the request may export a site's discussions: its moderators may.
 func (s *Service) MayExport(ctx context.Context, siteSlug string) error {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return err
 	}

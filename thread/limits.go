@@ -43,7 +43,7 @@ var DefaultRateLimits = RateLimits{
 func (s *Service) SetRateLimits(l RateLimits) {
 	s.comments = newLimiter(l.CommentsPerMinute/60, l.CommentBurst)
 	s.writes = newLimiter(l.WritesPerMinute/60, l.WriteBurst)
-	s.readers = newLimiter(l.ReadersPerHour/3600, l.ReaderBurst)
+	s.newReaders = newLimiter(l.ReadersPerHour/3600, l.ReaderBurst)
 	s.articles = newLimiter(l.ArticlesPerHour/3600, l.ArticleBurst)
 }
 

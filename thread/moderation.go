@@ -2,6 +2,8 @@ package thread
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -52,10 +54,39 @@ type ModerationAction struct {
 	At        time.Time
 }
 
-// StatusChange moves a comment from one of the statuses From to To; anything else is a CONFLICT.
+// StatusChange moves a comment from one of the statuses From, or of ReportedFrom when readers reported it, to
+// To; anything else is a CONFLICT. A store checks it with Check on the comment as its transaction reads it, so
+// that two moderators acting at once cannot both succeed.
 type StatusChange struct {
-	From []Status
-	To   Status
+	From         []Status
+	ReportedFrom []Status // statuses the change may start from only when the comment has reports
+	To           Status
+}
+
+// Check returns a CONFLICT unless c may make the change, by an action of kind.
+func (ch *StatusChange) Check(c *Comment, kind ActionKind) error {
+	if slices.Contains(ch.From, c.Status) || c.ReportCount > 0 && slices.Contains(ch.ReportedFrom, c.Status) {
+		return nil
+	}
+	return Errorf(CodeConflict, "the comment is %s: a moderator cannot %s it", c.Status, strings.ReplaceAll(string(kind), "_", " "))
+}
+
+// HoldAfterReports returns the system's hold of c, reported under rule at at, once it has threshold reports and
+// is published; nil otherwise. A store calls it in the transaction that counts the report, and sets the hold's
+// SiteID.
+func HoldAfterReports(c *Comment, rule string, at time.Time, threshold int) (*ModerationAction, *StatusChange) {
+	if c.ReportCount < threshold || c.Status != StatusPublished {
+		return nil, nil
+	}
+	return &ModerationAction{ArticleID: c.ArticleID, CommentID: c.ID, ReaderID: c.AuthorID,
+			Kind: ActionHold, BySystem: true, Rule: rule, At: at, Note: fmt.Sprintf("held for review after %d reports", c.ReportCount)},
+		&StatusChange{From: []Status{StatusPublished}, To: StatusPending}
+}
+
+// CanAppeal reports whether c's author may appeal it, given the appeal it has (nil for none): once, against a
+// removal or a hold after reports.
+func CanAppeal(c *Comment, appeal *Appeal) bool {
+	return appeal == nil && (c.Status == StatusRemoved || c.Status == StatusPending && c.Rule != "")
 }
 
 // Report is a reader's report of a comment, citing one of the site's rules.
@@ -145,7 +176,7 @@ func truncateText(s string, n int) string {
 
 // commentInContext returns comment id whatever its status, with its article and site.
 func (s *Service) commentInContext(ctx context.Context, id int64) (*Comment, *Article, *Site, error) {
-	all, err := s.store.CommentsByID(ctx, []int64{id})
+	all, err := s.threads.CommentsByID(ctx, []int64{id})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -159,7 +190,7 @@ func (s *Service) commentInContext(ctx context.Context, id int64) (*Comment, *Ar
 
 // articleInContext returns article id with its site.
 func (s *Service) articleInContext(ctx context.Context, id int64) (*Article, *Site, error) {
-	articles, err := s.store.ArticlesByID(ctx, []int64{id})
+	articles, err := s.threads.ArticlesByID(ctx, []int64{id})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -167,7 +198,7 @@ func (s *Service) articleInContext(ctx context.Context, id int64) (*Article, *Si
 	if a == nil {
 		return nil, nil, Errorf(CodeNotFound, "no article has this ID")
 	}
-	sites, err := s.store.SitesByID(ctx, []int64{a.SiteID})
+	sites, err := s.sites.SitesByID(ctx, []int64{a.SiteID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,7 +235,7 @@ func (s *Service) moderateComment(ctx context.Context, id int64, a *ModerationAc
 	}
 	a.SiteID, a.ArticleID, a.CommentID, a.ReaderID = site.ID, article.ID, c.ID, c.AuthorID
 	a.Moderator, a.At = viewerOf(ctx).moderator(), s.now()
-	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.store.Moderate(ctx, a, &change) },
+	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.moderation.Moderate(ctx, a, &change) },
 		func(moderated *Comment) []Event { return statusEvent(c.Status, moderated, site.ID) })
 }
 
@@ -245,7 +276,7 @@ func (s *Service) ApproveComment(ctx context.Context, id int64, note string) (*C
 		return nil, err
 	}
 	c, err := s.moderateComment(ctx, id, &ModerationAction{Kind: ActionApprove, Note: note},
-		StatusChange{From: []Status{StatusPending, StatusPublished}, To: StatusPublished}, nil)
+		StatusChange{From: []Status{StatusPending}, ReportedFrom: []Status{StatusPublished}, To: StatusPublished}, nil)
 	return c, err
 }
 
@@ -295,7 +326,7 @@ func (s *Service) SetArticleLocked(ctx context.Context, id int64, locked bool, r
 		return nil, Errorf(CodeConflict, "the article is already %sed", kind)
 	}
 	a := &ModerationAction{SiteID: site.ID, ArticleID: id, Kind: kind, Note: reason, Moderator: viewerOf(ctx).moderator(), At: s.now()}
-	if _, err := s.store.Moderate(ctx, a, nil); err != nil {
+	if _, err := s.moderation.Moderate(ctx, a, nil); err != nil {
 		return nil, err
 	}
 	s.changed(id)
@@ -312,7 +343,7 @@ func (s *Service) SuspendReader(ctx context.Context, readerID int64, days int, r
 	if days < 1 || days > MaxSuspensionDays {
 		return nil, Errorf(CodeInvalid, "a suspension lasts 1 to %d days", MaxSuspensionDays)
 	}
-	readers, err := s.store.ReadersByID(ctx, []int64{readerID})
+	readers, err := s.readers.ReadersByID(ctx, []int64{readerID})
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +357,7 @@ func (s *Service) SuspendReader(ctx context.Context, readerID int64, days int, r
 	now := s.now()
 	a := &ModerationAction{SiteID: r.SiteID, ReaderID: r.ID, Kind: ActionSuspend, Note: reason,
 		Until: now.Add(time.Duration(days) * 24 * time.Hour), Moderator: viewerOf(ctx).moderator(), At: now}
-	if _, err := s.store.Moderate(ctx, a, nil); err != nil {
+	if _, err := s.moderation.Moderate(ctx, a, nil); err != nil {
 		return nil, err
 	}
 	r.SuspendedUntil, r.SuspensionReason = a.Until, reason
@@ -356,7 +387,7 @@ func (s *Service) ReportComment(ctx context.Context, id int64, rule string) (*Co
 		return nil, err
 	}
 	rep := &Report{CommentID: id, ReaderID: r.ID, Rule: rule, At: s.now()}
-	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.store.AddReport(ctx, rep, site.ReportThreshold) },
+	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.moderation.AddReport(ctx, rep, site.ReportThreshold) },
 		func(reported *Comment) []Event { return statusEvent(c.Status, reported, site.ID) })
 }
 
@@ -370,11 +401,11 @@ func (s *Service) AppealModeration(ctx context.Context, id int64, text string) (
 	if err != nil {
 		return nil, err
 	}
-	if !(c.Status == StatusRemoved || c.Status == StatusPending && c.Rule != "") {
+	if !CanAppeal(c, nil) {
 		return nil, Errorf(CodeConflict, "only a removed comment, or one held after reports, can be appealed")
 	}
 	ap := &Appeal{CommentID: id, AuthorID: r.ID, Text: text, At: s.now()}
-	if err := s.store.AddAppeal(ctx, ap); err != nil {
+	if err := s.moderation.AddAppeal(ctx, ap); err != nil {
 		return nil, err
 	}
 	s.changed(c.ArticleID)
@@ -388,7 +419,7 @@ func (s *Service) AnswerAppeal(ctx context.Context, commentID int64, decision De
 	if err != nil {
 		return nil, nil, err
 	}
-	appeals, err := s.store.AppealsByComment(ctx, []int64{commentID})
+	appeals, err := s.moderation.AppealsByComment(ctx, []int64{commentID})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -424,7 +455,7 @@ func (s *Service) ModerationQueue(ctx context.Context, siteID, articleID int64, 
 		return nil, 0, err
 	}
 	req.Order = OrderOldest
-	list, total, err := s.store.ModerationQueue(ctx, siteID, articleID, req)
+	list, total, err := s.moderation.ModerationQueue(ctx, siteID, articleID, req)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -434,7 +465,7 @@ func (s *Service) ModerationQueue(ctx context.Context, siteID, articleID int64, 
 // ModerationLog returns an article's moderation log, newest first: up to first actions before the one with
 // ID before (0 for the newest), and whether more follow. It is public.
 func (s *Service) ModerationLog(ctx context.Context, articleID int64, first int, before int64) ([]*ModerationAction, bool, error) {
-	list, err := s.store.ModerationLog(ctx, articleID, before, first+1)
+	list, err := s.moderation.ModerationLog(ctx, articleID, before, first+1)
 	if err != nil || len(list) <= first {
 		return list, false, err
 	}
@@ -443,7 +474,7 @@ func (s *Service) ModerationLog(ctx context.Context, articleID int64, first int,
 
 // ModerationTotals counts the site's moderation actions by kind, rule and decision: its transparency report.
 func (s *Service) ModerationTotals(ctx context.Context, siteID int64) ([]ActionTotal, error) {
-	return s.store.ModerationTotals(ctx, siteID)
+	return s.moderation.ModerationTotals(ctx, siteID)
 }
 
 // CanSeeModeration reports whether the viewer may see how a comment was moderated (the note, the reports, the
@@ -455,13 +486,13 @@ func CanSeeModeration(ctx context.Context, c *Comment, siteID int64) bool {
 
 // Appeals returns the appeals about the comments, keyed by comment ID. Callers check CanSeeModeration.
 func (s *Service) Appeals(ctx context.Context, commentIDs []int64) (map[int64]*Appeal, error) {
-	return s.store.AppealsByComment(ctx, commentIDs)
+	return s.moderation.AppealsByComment(ctx, commentIDs)
 }
 
 // ReportRules returns, for each comment, how often each rule was cited in its reports since it was last
 // reviewed. Callers check that the viewer moderates the site.
 func (s *Service) ReportRules(ctx context.Context, commentIDs []int64) (map[int64][]RuleCount, error) {
-	return s.store.ReportRules(ctx, commentIDs)
+	return s.moderation.ReportRules(ctx, commentIDs)
 }
 
 // ViewerModerated returns the viewer's own comments on an article that readers do not see in full: pending
@@ -471,5 +502,5 @@ func (s *Service) ViewerModerated(ctx context.Context, articleID int64) ([]*Comm
 	if r == nil {
 		return nil, nil
 	}
-	return s.store.CommentsByAuthor(ctx, r.ID, articleID, []Status{StatusPending, StatusRemoved}, MaxModeratedShown)
+	return s.moderation.CommentsByAuthor(ctx, r.ID, articleID, []Status{StatusPending, StatusRemoved}, MaxModeratedShown)
 }

@@ -11,7 +11,12 @@ import (
 // Service carries out what readers and clients ask of threads, enforcing the domain's rules. It is safe for
 // concurrent use.
 type Service struct {
-	store Store
+	sites      SiteStore
+	threads    ThreadStore
+	readers    ReaderStore
+	moderation ModerationStore
+	transfers  TransferStore
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
@@ -23,12 +28,12 @@ type Service struct {
 	onReaders []func(readerID int64) // see OnReaderChange
 
 	// Rate limiters (nil: no limit): comments per reader, writes, new readers and new articles per client address.
-	comments, writes, readers, articles *limiter
+	comments, writes, newReaders, articles *limiter
 }
 
-// NewService returns a Service over store.
+// NewService returns a Service over store, which provides every part of it.
 func NewService(store Store) *Service {
-	return &Service{store: store, Now: time.Now}
+	return &Service{sites: store, threads: store, readers: store, moderation: store, transfers: store, Now: time.Now}
 }
 
 // OnChange registers fn to be called after each committed write that changes what readers see: with the
@@ -58,16 +63,16 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Milliseco
 
 // Site returns the site with the given slug.
 func (s *Service) Site(ctx context.Context, slug string) (*Site, error) {
-	return s.store.SiteBySlug(ctx, slug)
+	return s.sites.SiteBySlug(ctx, slug)
 }
 
 // Article returns the article of a site by its key.
 func (s *Service) Article(ctx context.Context, siteSlug, key string) (*Article, error) {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.ArticleByKey(ctx, site.ID, key)
+	return s.threads.ArticleByKey(ctx, site.ID, key)
 }
 
 // MaxArticleKeys bounds the keys one request may look up.
@@ -78,14 +83,14 @@ func (s *Service) ArticlesByKey(ctx context.Context, siteSlug string, keys []str
 	if len(keys) > MaxArticleKeys {
 		return nil, Errorf(CodeInvalid, "articles takes at most %d keys", MaxArticleKeys)
 	}
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if ErrorCode(err) == CodeNotFound {
 		return make([]*Article, len(keys)), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.store.ArticlesByKey(ctx, site.ID, keys)
+	found, err := s.threads.ArticlesByKey(ctx, site.ID, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -98,22 +103,22 @@ func (s *Service) ArticlesByKey(ctx context.Context, siteSlug string, keys []str
 
 // ArticleOfSite returns the article of a site by its key.
 func (s *Service) ArticleOfSite(ctx context.Context, siteID int64, key string) (*Article, error) {
-	return s.store.ArticleByKey(ctx, siteID, key)
+	return s.threads.ArticleByKey(ctx, siteID, key)
 }
 
 // Sites, Articles, Comments and Readers look objects up by ID in one batch; the missing are left out.
 func (s *Service) Sites(ctx context.Context, ids []int64) (map[int64]*Site, error) {
-	return s.store.SitesByID(ctx, ids)
+	return s.sites.SitesByID(ctx, ids)
 }
 
 // Articles looks articles up by ID.
 func (s *Service) Articles(ctx context.Context, ids []int64) (map[int64]*Article, error) {
-	return s.store.ArticlesByID(ctx, ids)
+	return s.threads.ArticlesByID(ctx, ids)
 }
 
 // Comments looks comments up by ID, as the viewer may see them (see shown); the others are left out.
 func (s *Service) Comments(ctx context.Context, ids []int64) (map[int64]*Comment, error) {
-	all, err := s.store.CommentsByID(ctx, ids)
+	all, err := s.threads.CommentsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +158,7 @@ func (s *Service) shown(ctx context.Context, list []*Comment) ([]*Comment, error
 					ids[i] = c.ArticleID
 				}
 				var err error
-				if articles, err = s.store.ArticlesByID(ctx, ids); err != nil {
+				if articles, err = s.threads.ArticlesByID(ctx, ids); err != nil {
 					return nil, err
 				}
 			}
@@ -178,12 +183,12 @@ func (c *Comment) placeholder() *Comment {
 
 // Readers looks readers up by ID.
 func (s *Service) Readers(ctx context.Context, ids []int64) (map[int64]*Reader, error) {
-	return s.store.ReadersByID(ctx, ids)
+	return s.readers.ReadersByID(ctx, ids)
 }
 
 // TopLevelComments returns a page of an article's top-level comments.
 func (s *Service) TopLevelComments(ctx context.Context, articleID int64, req PageRequest) (*Page, error) {
-	list, err := s.store.TopLevelComments(ctx, articleID, req)
+	list, err := s.threads.TopLevelComments(ctx, articleID, req)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +200,7 @@ func (s *Service) TopLevelComments(ctx context.Context, articleID int64, req Pag
 // Replies returns a page of direct replies, oldest first, for each parent.
 func (s *Service) Replies(ctx context.Context, parentIDs []int64, req PageRequest) (map[int64]*Page, error) {
 	req.Order = OrderOldest
-	lists, err := s.store.Replies(ctx, parentIDs, req)
+	lists, err := s.threads.Replies(ctx, parentIDs, req)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +229,7 @@ func (s *Service) LikedByViewer(ctx context.Context, commentIDs []int64) (map[in
 	if v == nil {
 		return map[int64]bool{}, nil
 	}
-	return s.store.Liked(ctx, v.ID, commentIDs)
+	return s.threads.Liked(ctx, v.ID, commentIDs)
 }
 
 // CreateReader makes a new reader on a site and returns it with its bearer token. The token is shown this once:
@@ -234,16 +239,16 @@ func (s *Service) CreateReader(ctx context.Context, siteSlug, displayName string
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.limit("new readers from your address", byClient(ctx, s.readers), byClient(ctx, s.writes)); err != nil {
+	if err := s.limit("new readers from your address", byClient(ctx, s.newReaders), byClient(ctx, s.writes)); err != nil {
 		return nil, "", err
 	}
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, "", err
 	}
 	token := newToken()
 	r := &Reader{SiteID: site.ID, DisplayName: name, CreatedAt: s.now()}
-	if err := s.store.CreateReader(ctx, r, HashToken(token)); err != nil {
+	if err := s.readers.CreateReader(ctx, r, HashToken(token)); err != nil {
 		return nil, "", err
 	}
 	return r, token, nil
@@ -314,7 +319,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 		}
 	}
 	// The author is the viewer: no lookup while later writes wait.
-	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return c, s.store.AddComment(ctx, c) }, one(EventAdded, site.ID, v))
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return c, s.threads.AddComment(ctx, c) }, one(EventAdded, site.ID, v))
 }
 
 // EditComment replaces the body of the viewer's own comment, within the site's edit window.
@@ -335,7 +340,7 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 		return nil, err
 	}
 	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) {
-		return s.store.EditComment(ctx, id, body, bodyHTML, s.now())
+		return s.threads.EditComment(ctx, id, body, bodyHTML, s.now())
 	}, one(EventEdited, site.ID, Viewer(ctx)))
 }
 
@@ -367,7 +372,7 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 	if err := s.limit("deletions", byClient(ctx, s.writes)); err != nil {
 		return nil, err
 	}
-	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return s.store.DeleteComment(ctx, id) },
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return s.threads.DeleteComment(ctx, id) },
 		func(placeholder *Comment) []Event {
 			gone := placeholder
 			if gone == nil { // the row is gone: the event names it
@@ -380,7 +385,7 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 // visibleComment returns the comment with id, or NOT_FOUND if readers cannot see it; what names it in the
 // error ("comment", "parent comment").
 func (s *Service) visibleComment(ctx context.Context, id int64, what string) (*Comment, error) {
-	all, err := s.store.CommentsByID(ctx, []int64{id})
+	all, err := s.threads.CommentsByID(ctx, []int64{id})
 	if err != nil {
 		return nil, err
 	}
@@ -411,12 +416,12 @@ func (s *Service) ownComment(ctx context.Context, id int64, act Act) (*Comment, 
 
 // LikeComment records the viewer's like; liking twice counts once.
 func (s *Service) LikeComment(ctx context.Context, id int64) (*Comment, error) {
-	return s.changeLike(ctx, id, s.store.Like)
+	return s.changeLike(ctx, id, s.threads.Like)
 }
 
 // UnlikeComment withdraws the viewer's like, if any.
 func (s *Service) UnlikeComment(ctx context.Context, id int64) (*Comment, error) {
-	return s.changeLike(ctx, id, s.store.Unlike)
+	return s.changeLike(ctx, id, s.threads.Unlike)
 }
 
 func (s *Service) changeLike(ctx context.Context, id int64, change func(ctx context.Context, commentID, readerID int64) (*Comment, error)) (*Comment, error) {
@@ -448,13 +453,13 @@ func (s *Service) likeable(ctx context.Context, id int64) (*Comment, *Site, *Rea
 
 // EnsureSite returns the site with the slug, creating it with the name if there is none.
 func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, error) {
-	site, err := s.store.SiteBySlug(ctx, slug)
+	site, err := s.sites.SiteBySlug(ctx, slug)
 	if ErrorCode(err) != CodeNotFound {
 		return site, err
 	}
 	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, ReportThreshold: DefaultReportThreshold,
 		EmbedArticlesPerHour: DefaultEmbedArticlesPerHour, CreatedAt: s.now()}
-	if err := s.store.CreateSite(ctx, site); err != nil {
+	if err := s.sites.CreateSite(ctx, site); err != nil {
 		return nil, err
 	}
 	s.changed(0)
@@ -462,11 +467,16 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 }
 
 // ImportArticle brings an article and its comments into a site, rendering their bodies like any other. It is
-// idempotent: an article whose key the site already has is left as it is, and false is returned.
+// idempotent: an article whose key the site already has is left as it is, and false is returned. It goes the
+// importer's way (TransferStore.ImportBatch, under the source "article:" and the key), so that the seed, the
+// first embeds and the importer write through one path.
 func (s *Service) ImportArticle(ctx context.Context, a *Article, comments []ImportedComment) (bool, error) {
 	if a.CreatedAt.IsZero() {
 		a.CreatedAt = s.now()
 	}
+	t := ImportThread{SourceID: a.Key, Key: a.Key, Title: a.Title, URL: a.URL, CreatedAt: a.CreatedAt,
+		Standfirst: a.Standfirst, Body: a.Body, Locked: a.Locked}
+	posts := make([]ImportPost, len(comments))
 	for i := range comments {
 		c := &comments[i]
 		body, bodyHTML, err := PrepareBody(c.Body)
@@ -478,10 +488,26 @@ func (s *Service) ImportArticle(ctx context.Context, a *Article, comments []Impo
 		}
 		c.Body, c.BodyHTML = body, bodyHTML
 		c.AuthorName = ImportedName(c.AuthorName) // a name with nothing visible is anonymous, as in any import
+		posts[i] = ImportPost{SourceID: strconv.Itoa(i + 1), ThreadID: t.SourceID, Author: c.AuthorName,
+			Body: c.Body, BodyHTML: c.BodyHTML, Status: StatusPublished, CreatedAt: c.CreatedAt}
+		if c.Parent > 0 {
+			posts[i].ParentID = strconv.Itoa(c.Parent)
+		}
 	}
-	created, err := s.store.ImportArticle(ctx, a, comments)
-	if created {
-		s.changed(0)
+	// An article the site has already, from wherever it came, is left as it is: its comments are not added to.
+	if _, err := s.threads.ArticleByKey(ctx, a.SiteID, a.Key); ErrorCode(err) != CodeNotFound {
+		return false, err
 	}
-	return created, err
+	st, err := s.transfers.ImportBatch(ctx, a.SiteID, "article:"+a.Key, []ImportThread{t}, posts)
+	if err != nil || st.Threads == 0 {
+		return false, err
+	}
+	s.changed(0)
+	// Re-read so that the caller sees the ID and the counts the comments left.
+	created, err := s.threads.ArticleByKey(ctx, a.SiteID, a.Key)
+	if err != nil {
+		return true, err
+	}
+	*a = *created
+	return true, nil
 }

@@ -40,7 +40,7 @@ func (s *Service) ssoParser() *jwt.Parser {
 // site (created on first sign-in; renamed when the site's name for them changes) and returns the reader with a
 // Threadline session token that lasts as long as the site's token did, at most MaxSessionLife.
 func (s *Service) SignIn(ctx context.Context, siteSlug, token string) (*Reader, string, time.Time, error) {
-	site, err := s.store.SiteBySlug(ctx, siteSlug)
+	site, err := s.sites.SiteBySlug(ctx, siteSlug)
 	if err != nil {
 		return nil, "", time.Time{}, err
 	}
@@ -56,7 +56,7 @@ func (s *Service) SignIn(ctx context.Context, siteSlug, token string) (*Reader, 
 		return nil, "", time.Time{}, Errorf(CodeInvalid, "the sign-in token's name: %s", ErrorMessage(err))
 	}
 	r := &Reader{SiteID: site.ID, DisplayName: name, CreatedAt: s.now()}
-	if err := s.store.UpsertSSOReader(ctx, r, claims.Subject); err != nil {
+	if err := s.readers.UpsertSSOReader(ctx, r, claims.Subject); err != nil {
 		return nil, "", time.Time{}, err
 	}
 	r.Moderator = claims.Moderator
@@ -136,13 +136,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (context.Conte
 	case len(token) > MaxSSOTokenBytes:
 		return nil, Errorf(CodeUnauthenticated, "the token is too long to be a Threadline token")
 	case strings.HasPrefix(token, tokenPrefix):
-		r, err := s.store.ReaderByTokenHash(ctx, HashToken(token))
+		r, err := s.readers.ReaderByTokenHash(ctx, HashToken(token))
 		if ErrorCode(err) == CodeNotFound {
 			return nil, Errorf(CodeUnauthenticated, "the token is unknown")
 		}
 		return WithViewer(ctx, r), err
 	case strings.HasPrefix(token, moderatorKeyPrefix):
-		siteID, keyID, err := s.store.ModeratorKeyByHash(ctx, HashToken(token))
+		siteID, keyID, err := s.sites.ModeratorKeyByHash(ctx, HashToken(token))
 		if ErrorCode(err) == CodeNotFound {
 			return nil, Errorf(CodeUnauthenticated, "the moderator key is unknown")
 		}
@@ -161,7 +161,7 @@ func (s *Service) authenticateSession(ctx context.Context, token string) (contex
 			return nil, Errorf(CodeUnauthenticated, "the sign-in token must name its site in aud; or exchange it with the signIn mutation")
 		}
 		var err error
-		if site, err = s.store.SiteBySlug(ctx, c.Audience[0]); ErrorCode(err) == CodeNotFound {
+		if site, err = s.sites.SiteBySlug(ctx, c.Audience[0]); ErrorCode(err) == CodeNotFound {
 			return nil, Errorf(CodeUnauthenticated, "the sign-in token names no site of this server")
 		}
 		return site, err
@@ -169,7 +169,7 @@ func (s *Service) authenticateSession(ctx context.Context, token string) (contex
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.store.ReaderBySSOSubject(ctx, site.ID, claims.Subject)
+	r, err := s.readers.ReaderBySSOSubject(ctx, site.ID, claims.Subject)
 	if ErrorCode(err) == CodeNotFound {
 		// A site's own token used directly: its user's first request makes the reader.
 		name, nameErr := ValidateDisplayName(claims.Name)
@@ -177,7 +177,7 @@ func (s *Service) authenticateSession(ctx context.Context, token string) (contex
 			return nil, Errorf(CodeUnauthenticated, "the sign-in token's name: %s", ErrorMessage(nameErr))
 		}
 		r = &Reader{SiteID: site.ID, DisplayName: name, CreatedAt: s.now()}
-		err = s.store.UpsertSSOReader(ctx, r, claims.Subject)
+		err = s.readers.UpsertSSOReader(ctx, r, claims.Subject)
 	}
 	if err != nil {
 		return nil, err

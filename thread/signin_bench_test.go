@@ -7,7 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -15,7 +15,7 @@ import (
 // indexed lookup), a session from signIn (an HMAC check, a site and a reader lookup) and a moderator key.
 func BenchmarkAuthenticate(b *testing.B) {
 	ctx := context.Background()
-	_, svc := storetest.Open(b)
+	_, svc := sqlitetest.Open(b)
 	_, secret, key, err := svc.CreateSite(ctx, "blog", thread.SiteSettings{Name: "Blog"})
 	if err != nil {
 		b.Fatal(err)

@@ -135,7 +135,7 @@ func (s *Service) CreateSite(ctx context.Context, slug string, set SiteSettings)
 	}
 	site = &Site{Slug: slug, CreatedAt: s.now(), SigningSecret: newSecret()}
 	site.apply(set)
-	if err := s.store.CreateSite(ctx, site); err != nil {
+	if err := s.sites.CreateSite(ctx, site); err != nil {
 		return nil, "", "", err
 	}
 	s.changed(0)
@@ -154,7 +154,7 @@ func (site *Site) apply(set SiteSettings) {
 
 // UpdateSite changes a site's settings: change receives the current ones and edits them.
 func (s *Service) UpdateSite(ctx context.Context, slug string, change func(*SiteSettings)) (*Site, error) {
-	site, err := s.store.SiteBySlug(ctx, slug)
+	site, err := s.sites.SiteBySlug(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (s *Service) UpdateSite(ctx context.Context, slug string, change func(*Site
 		return nil, err
 	}
 	site.apply(set)
-	if err := s.store.UpdateSite(ctx, site); err != nil {
+	if err := s.sites.UpdateSite(ctx, site); err != nil {
 		return nil, err
 	}
 	s.changed(0)
@@ -173,12 +173,12 @@ func (s *Service) UpdateSite(ctx context.Context, slug string, change func(*Site
 
 // RotateSecret gives a site a new signing secret and returns it; tokens signed with the old one stop working.
 func (s *Service) RotateSecret(ctx context.Context, slug string) (string, error) {
-	site, err := s.store.SiteBySlug(ctx, slug)
+	site, err := s.sites.SiteBySlug(ctx, slug)
 	if err != nil {
 		return "", err
 	}
 	site.SigningSecret = newSecret()
-	if err := s.store.UpdateSite(ctx, site); err != nil {
+	if err := s.sites.UpdateSite(ctx, site); err != nil {
 		return "", err
 	}
 	s.changed(0) // live connections signed in with the old secret re-check their credentials
@@ -192,19 +192,19 @@ func (s *Service) AddModeratorKey(ctx context.Context, slug, name string) (strin
 	if name == "" || utf8.RuneCountInString(name) > MaxDisplayNameChars {
 		return "", Errorf(CodeInvalid, "a moderator key's name is 1 to %d characters", MaxDisplayNameChars)
 	}
-	site, err := s.store.SiteBySlug(ctx, slug)
+	site, err := s.sites.SiteBySlug(ctx, slug)
 	if err != nil {
 		return "", err
 	}
 	key := moderatorKeyPrefix + randomString()
-	if err := s.store.CreateModeratorKey(ctx, site.ID, name, HashToken(key), s.now()); err != nil {
+	if err := s.sites.CreateModeratorKey(ctx, site.ID, name, HashToken(key), s.now()); err != nil {
 		return "", err
 	}
 	return key, nil
 }
 
 // ListSites returns every site.
-func (s *Service) ListSites(ctx context.Context) ([]*Site, error) { return s.store.ListSites(ctx) }
+func (s *Service) ListSites(ctx context.Context) ([]*Site, error) { return s.sites.ListSites(ctx) }
 
 // moderatorKeyPrefix marks moderator keys, as tokenPrefix marks reader tokens.
 const moderatorKeyPrefix = "tlm_"

@@ -1,9 +1,13 @@
 // Package thread is Threadline's domain: sites, articles, comments, readers and likes, the rules that govern
 // them and the service that the API and the server call. It knows nothing of GraphQL, HTTP or SQL: it
-// persists through the Store interface, which the store package implements.
+// persists through the stores of store.go (SiteStore, ThreadStore, ReaderStore, ModerationStore, TransferStore),
+// which store/sqlite implements and store/storetest holds every implementation to.
 package thread
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Site is a publisher: the owner of articles and of the readers who comment on them.
 type Site struct {
@@ -107,3 +111,13 @@ type Reader struct {
 
 // Suspended reports whether the reader is suspended at t.
 func (r *Reader) Suspended(t time.Time) bool { return t.Before(r.SuspendedUntil) }
+
+// SuspensionShown reports whether the reader's suspension at t is shown to the viewer: only the reader and the
+// site's moderators see it.
+func SuspensionShown(ctx context.Context, r *Reader, t time.Time) bool {
+	if !r.Suspended(t) {
+		return false
+	}
+	v := Viewer(ctx)
+	return v != nil && v.ID == r.ID || Moderates(ctx, r.SiteID)
+}

@@ -1,6 +1,7 @@
 package thread
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -110,8 +111,18 @@ func ValidFrameAncestor(origin string) bool {
 	return true
 }
 
-// Listed reports whether c has a place in lists: published comments, and the placeholders of removed ones and
-// of deleted ones.
-func (c *Comment) Listed() bool {
-	return c.Status == StatusPublished || c.Status == StatusRemoved || c.Status == StatusDeleted
+// ListedStatuses are the statuses of the comments that have a place in lists: published comments, and the
+// placeholders of removed ones and of deleted ones. A store's pages list these and no others.
+var ListedStatuses = []Status{StatusPublished, StatusRemoved, StatusDeleted}
+
+// Listed reports whether c has a place in lists.
+func (c *Comment) Listed() bool { return slices.Contains(ListedStatuses, c.Status) }
+
+// CheckDelete returns a CONFLICT unless c's author may delete it. A store checks it on the comment as its
+// transaction reads it, so that a moderator's removal at the same time wins or loses cleanly.
+func CheckDelete(c *Comment) error {
+	if c.Status != StatusPublished {
+		return Errorf(CodeConflict, "only a published comment can be deleted")
+	}
+	return nil
 }

@@ -23,8 +23,8 @@ import (
 
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/widget/assets"
 )
@@ -33,7 +33,7 @@ import (
 type site struct {
 	api, demo string
 	svc       *thread.Service
-	db        *store.DB
+	db        *sqlite.DB
 }
 
 func newSite(t *testing.T) *site {
@@ -42,7 +42,7 @@ func newSite(t *testing.T) *site {
 		t.Fatal("the widget's WebAssembly is not built: run `make wasm` (make test does)")
 	}
 	ctx := context.Background()
-	db, svc := storetest.Open(t)
+	db, svc := sqlitetest.Open(t)
 	if _, err := seed.Load(ctx, svc); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store/storetest"
+	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/widget/assets"
 )
@@ -78,7 +78,7 @@ func liveIs(t *testing.T, b context.Context, state string) {
 // button; the server restarts; the watching page reconnects, catches up on what was posted while it was
 // away, and goes on receiving.
 func TestLiveUpdatesSurviveARestart(t *testing.T) {
-	_, svc := storetest.Open(t)
+	_, svc := sqlitetest.Open(t)
 	ctx := context.Background()
 	if _, err := seed.Load(ctx, svc); err != nil {
 		t.Fatal(err)
@@ -269,7 +269,7 @@ func TestProtocolClosesBackOffAndStop(t *testing.T) {
 	if !assets.HasWasm() {
 		t.Fatal("the widget's WebAssembly is not built: run `make wasm` (make test does)")
 	}
-	_, svc := storetest.Open(t)
+	_, svc := sqlitetest.Open(t)
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -45,7 +45,7 @@ func runArticle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return errors.New("article create needs --site and --key")
 	}
-	db, err := store.Open(ctx, *dbPath)
+	db, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

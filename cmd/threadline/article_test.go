@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -35,7 +35,7 @@ func TestOwnerCreatesArticlesWhenEmbedsMayNot(t *testing.T) {
 		t.Fatalf("site create: %v\n%s", err, out)
 	}
 
-	db, err := store.Open(ctx, dbPath)
+	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

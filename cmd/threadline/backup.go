@@ -8,7 +8,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 )
 
 // runBackup copies the live database, consistently, to a new file, while a server may be serving from it.
@@ -27,7 +27,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errors.New("backup takes one file name")
 	}
-	db, err := store.Open(ctx, *dbPath)
+	db, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

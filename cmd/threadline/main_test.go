@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -531,7 +531,7 @@ func TestMigrate(t *testing.T) {
 		}
 		// A usable, empty database: the schema is there and migrate loaded no sample.
 		ctx := context.Background()
-		st, err := store.Open(ctx, db)
+		st, err := sqlite.Open(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 )
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -16,7 +16,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, *dbPath)
+	db, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

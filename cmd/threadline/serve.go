@@ -17,7 +17,7 @@ import (
 	"github.com/threadline/threadline/graph"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -91,7 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer unlock()
-	db, err := store.Open(ctx, cfg.DB)
+	db, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// their commits empties the response cache, within a quarter of a second. Started once the cache is
 	// registered (server.New) and before the first request; stopped before the database is closed.
 	var lastWarned time.Time // the polls fail together: one line a minute says it
-	watcher, err := db.Watch(store.DefaultWatchInterval, svc.ExternalChange, func(err error) {
+	watcher, err := db.Watch(sqlite.DefaultWatchInterval, svc.ExternalChange, func(err error) {
 		if time.Since(lastWarned) >= time.Minute {
 			lastWarned = time.Now()
 			log.Warn("cannot tell whether other processes changed the database; cached answers may be stale until it answers", "err", err)

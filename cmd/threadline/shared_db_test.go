@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -118,7 +118,7 @@ func TestServeSeesOtherProcessesWrites(t *testing.T) {
 	s := startServe(t, "--db", db, "--rate-limit=false")
 
 	// The other process: its own store on the same file, as the commands open it.
-	other, err := store.Open(ctx, db)
+	other, err := sqlite.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestServeSeesOtherProcessesWrites(t *testing.T) {
 
 // rawExec runs one statement through a connection of its own, as the sqlite3 shell would.
 func rawExec(ctx context.Context, db, query string, args ...any) error {
-	st, err := store.Open(ctx, db)
+	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		return err
 	}

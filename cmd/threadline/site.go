@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -66,7 +66,7 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *f.slug == "" && args[0] != "list" {
 		return fmt.Errorf("--slug is required")
 	}
-	db, err := store.Open(ctx, *f.db)
+	db, err := sqlite.Open(ctx, *f.db)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/threadline/threadline/archive"
 	"github.com/threadline/threadline/importer"
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -47,7 +47,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, *dbPath)
+	db, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errors.New("export needs --site, and writes to standard output")
 	}
-	db, err := store.Open(ctx, *dbPath)
+	db, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

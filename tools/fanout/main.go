@@ -2,7 +2,13 @@
 // WebSocket (graphql-transport-ws), one new comment, and the time until the last subscriber has it; and the
 // server's memory per idle subscriber.
 //
-//	go run ./tools/fanout [-bin bin/threadline] [-subscribers 1000,10000] [-rounds 20]
+//	go run ./tools/fanout [-bin bin/threadline] [-subscribers 1000,10000] [-rounds 20] [-db sqlite]
+//
+// With -cross, across servers: two servers on one database (PostgreSQL), the subscribers held on the second,
+// each comment posted on the first, and for each comment the time until each subscriber has it (p50, p99, max
+// over the subscribers), then the medians over the comments:
+//
+//	go run ./tools/fanout -cross -db postgres://USER@HOST:PORT/postgres [-subscribers 1000] [-rounds 20]
 //
 // The subscribers run in this process, on the same 2-core machine as the server, so their reading competes
 // with its writing: the figures are an upper bound on what the server alone would take.
@@ -11,6 +17,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -34,55 +41,170 @@ const addComment = `mutation($a: ID!) { addComment(input: {articleId: $a, body: 
 
 func main() {
 	bin := flag.String("bin", "bin/threadline", "the Threadline binary to measure")
-	counts := flag.String("subscribers", "1000,10000", "comma-separated numbers of subscribers")
+	counts := flag.String("subscribers", "", "comma-separated numbers of subscribers (default 1000,10000; with -cross, 1000)")
 	rounds := flag.Int("rounds", 20, "comments posted, one at a time, for each number of subscribers")
+	db := flag.String("db", "sqlite", "the database: sqlite (a new file), a new SQLite file's path, or a PostgreSQL server's URL "+
+		"(postgres://USER@HOST:PORT/postgres?sslmode=disable), on which a new database is created and dropped after")
+	cross := flag.Bool("cross", false, "subscribers on one server, comments posted on another, both on the -db database (PostgreSQL)")
 	flag.Parse()
-	if err := run(*bin, *counts, *rounds); err != nil {
+	if *counts == "" {
+		*counts = "1000,10000"
+		if *cross {
+			*counts = "1000"
+		}
+	}
+	run := single
+	if *cross {
+		run = crossServer
+	}
+	if err := run(*bin, *db, *counts, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "fanout:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, list string, rounds int) error {
+// single measures one server: its subscribers and the comments posted to it.
+func single(bin, db, list string, rounds int) error {
 	counts, err := benchserver.Counts("subscribers", list)
 	if err != nil {
 		return err
 	}
 	// All the subscribers come from this one address.
-	srv, err := benchserver.Start(bin, 100, "--subscriptions-per-client", strconv.Itoa(2*slices.Max(counts)))
+	c, err := benchserver.Start(benchserver.Options{Bin: bin, DB: db, Comments: 100,
+		Args: []string{"--subscriptions-per-client", strconv.Itoa(2 * slices.Max(counts))}})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	fmt.Printf("Threadline %s: one article, WebSocket subscribers in one process, %d comments each, one at a time\n\n", bin, rounds)
+	defer c.Stop()
+	srv := c.Servers[0]
+	fmt.Printf("Threadline %s on %s: one article, WebSocket subscribers in one process, %d comments each, one at a time\n\n", bin, c.DB.Kind, rounds)
 	fmt.Printf("| subscribers | last subscriber has it, p50 | p99 | max | a subscriber has it, p50 | server memory per idle subscriber |\n")
 	fmt.Printf("|---:|---:|---:|---:|---:|---:|\n")
 	for _, n := range counts {
-		if err := measure(srv, n, rounds); err != nil {
+		before, err := rss(srv.Pid())
+		if err != nil {
 			return err
 		}
+		arrivals, cancel, err := subscribeAll(srv.Base, c.ArticleID, n)
+		if err != nil {
+			return err
+		}
+		after, err := rss(srv.Pid())
+		if err != nil {
+			cancel()
+			return err
+		}
+		times, err := post(srv.Base, c, n, rounds, arrivals)
+		cancel()
+		if err != nil {
+			return err
+		}
+		var lasts, medians []time.Duration
+		for _, t := range times {
+			lasts = append(lasts, t.arrivals[n-1])
+			medians = append(medians, t.arrivals[n/2])
+		}
+		slices.Sort(lasts)
+		slices.Sort(medians)
+		perSub := float64(after-before) / float64(n)
+		fmt.Printf("| %d | %s | %s | %s | %s | %.1f KB |\n", n, ms(lasts[len(lasts)/2]), ms(lasts[len(lasts)*99/100]),
+			ms(lasts[len(lasts)-1]), ms(medians[len(medians)/2]), perSub/1024)
 	}
 	return nil
 }
 
-// measure subscribes n clients, then posts rounds comments one after another and times their arrival.
-func measure(srv *benchserver.Server, n, rounds int) error {
-	before, err := rss(srv.Pid())
+// crossServer measures two servers on one database: subscribers on B, comments posted on A.
+func crossServer(bin, db, list string, rounds int) error {
+	counts, err := benchserver.Counts("subscribers", list)
 	if err != nil {
 		return err
 	}
+	if !benchserver.IsPostgres(db) {
+		return errors.New("-cross needs two servers on one database, and with SQLite the servers do not share a " +
+			"database (one file has one server): give -db a PostgreSQL server's URL, postgres://USER@HOST:PORT/postgres")
+	}
+	c, err := benchserver.Start(benchserver.Options{Bin: bin, DB: db, Comments: 100, Servers: 2,
+		Args: []string{"--subscriptions-per-client", strconv.Itoa(2 * slices.Max(counts))}})
+	if err != nil {
+		return err
+	}
+	defer c.Stop()
+	if !c.DB.Shared() {
+		return errors.New("the servers do not share a database")
+	}
+	a, b := c.Servers[0], c.Servers[1]
+	fmt.Printf("Threadline %s: two servers on one %s database; WebSocket subscribers of one article on server B, in one process; "+
+		"%d comments posted on server A, one at a time; times from sending each comment, medians over the comments\n\n", bin, c.DB.Kind, rounds)
+	fmt.Printf("| subscribers on B | posted on A, acknowledged | a subscriber on B has it, p50 | p99 | max | max, worst comment |\n")
+	fmt.Printf("|---:|---:|---:|---:|---:|---:|\n")
+	for _, n := range counts {
+		arrivals, cancel, err := subscribeAll(b.Base, c.ArticleID, n)
+		if err != nil {
+			return err
+		}
+		times, err := post(a.Base, c, n, rounds, arrivals)
+		cancel()
+		if err != nil {
+			return err
+		}
+		var acks, p50s, p99s, maxes []time.Duration
+		for _, t := range times {
+			acks = append(acks, t.ack)
+			p50s = append(p50s, t.arrivals[n/2])
+			p99s = append(p99s, t.arrivals[(n-1)*99/100])
+			maxes = append(maxes, t.arrivals[n-1])
+		}
+		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", n, ms(median(acks)), ms(median(p50s)), ms(median(p99s)), ms(median(maxes)), ms(slices.Max(maxes)))
+	}
+	return nil
+}
+
+// round is one comment: when it was acknowledged and when each subscriber had it (sorted), from its sending.
+type round struct {
+	ack      time.Duration
+	arrivals []time.Duration
+}
+
+// post posts rounds comments to base one after another, and times each one's arrival at all n subscribers.
+func post(base string, c *benchserver.Cluster, n, rounds int, arrivals <-chan time.Time) ([]round, error) {
+	var out []round
+	for range rounds {
+		start := time.Now()
+		if err := benchserver.Post(base, c.Token, addComment, map[string]any{"a": c.ArticleID}, nil); err != nil {
+			return nil, err
+		}
+		r := round{ack: time.Since(start), arrivals: make([]time.Duration, 0, n)}
+		timeout := time.After(30 * time.Second)
+		for len(r.arrivals) < n {
+			select {
+			case at := <-arrivals:
+				r.arrivals = append(r.arrivals, at.Sub(start))
+			case <-timeout:
+				return nil, fmt.Errorf("%d subscribers: only %d had the comment after 30 s", n, len(r.arrivals))
+			}
+		}
+		slices.Sort(r.arrivals)
+		out = append(out, r)
+		time.Sleep(200 * time.Millisecond)
+	}
+	return out, nil
+}
+
+// subscribeAll subscribes n clients to the article on base, 64 connecting at a time, and waits 2 s for every
+// subscription to be registered and the server's heap to settle. Each event's arrival is sent on the channel;
+// cancel closes the connections.
+func subscribeAll(base, articleID string, n int) (<-chan time.Time, context.CancelFunc, error) {
 	arrivals := make(chan time.Time, n)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	sem := make(chan struct{}, 64) // connect 64 at a time
+	sem := make(chan struct{}, 64)
 	for range n {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conn, err := subscribe(ctx, srv)
+			conn, err := subscribe(ctx, base, articleID)
 			<-sem
 			if err != nil {
 				errs <- err
@@ -94,49 +216,25 @@ func measure(srv *benchserver.Server, n, rounds int) error {
 	wg.Wait()
 	select {
 	case err := <-errs:
-		return err
+		cancel()
+		return nil, nil, err
 	default:
 	}
-	time.Sleep(2 * time.Second) // every subscription registered, the server's heap settled
-	after, err := rss(srv.Pid())
-	if err != nil {
-		return err
-	}
+	time.Sleep(2 * time.Second)
+	return arrivals, cancel, nil
+}
 
-	var lasts, medians []time.Duration
-	for range rounds {
-		start := time.Now()
-		if err := srv.Post(addComment, map[string]any{"a": srv.ArticleID}, nil); err != nil {
-			return err
-		}
-		got := make([]time.Duration, 0, n)
-		timeout := time.After(30 * time.Second)
-		for len(got) < n {
-			select {
-			case at := <-arrivals:
-				got = append(got, at.Sub(start))
-			case <-timeout:
-				return fmt.Errorf("%d subscribers: only %d had the comment after 30 s", n, len(got))
-			}
-		}
-		slices.Sort(got)
-		lasts = append(lasts, got[n-1])
-		medians = append(medians, got[n/2])
-		time.Sleep(200 * time.Millisecond)
-	}
-	slices.Sort(lasts)
-	slices.Sort(medians)
-	perSub := float64(after-before) / float64(n)
-	fmt.Printf("| %d | %s | %s | %s | %s | %.1f KB |\n", n, ms(lasts[len(lasts)/2]), ms(lasts[len(lasts)*99/100]),
-		ms(lasts[len(lasts)-1]), ms(medians[len(medians)/2]), perSub/1024)
-	return nil
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // subscribe opens a WebSocket and subscribes to the article.
-func subscribe(ctx context.Context, srv *benchserver.Server) (*websocket.Conn, error) {
+func subscribe(ctx context.Context, base, articleID string) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(dctx, strings.Replace(srv.Base, "http", "ws", 1)+"/graphql",
+	conn, _, err := websocket.Dial(dctx, strings.Replace(base, "http", "ws", 1)+"/graphql",
 		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
 		return nil, err
@@ -150,7 +248,7 @@ func subscribe(ctx context.Context, srv *benchserver.Server) (*websocket.Conn, e
 		return nil, fmt.Errorf("connection_init: %v %s", err, ack.Type)
 	}
 	err = wsjson.Write(dctx, conn, map[string]any{"id": "1", "type": "subscribe",
-		"payload": map[string]any{"query": subscription, "variables": map[string]any{"a": srv.ArticleID}}})
+		"payload": map[string]any{"query": subscription, "variables": map[string]any{"a": articleID}}})
 	return conn, err
 }
 

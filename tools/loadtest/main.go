@@ -2,10 +2,16 @@
 // generated thread, loaded by hey (Debian's package) at concurrency 32, several runs, medians reported.
 //
 //	go run ./tools/loadtest [-comments 1000] [-runs 3] [-duration 10s] [-concurrency 32]
+//	    [-db sqlite,postgres://USER@HOST:PORT/postgres] [-servers 1,2] [-proxy] [-haproxy deploy/haproxy.cfg]
 //
 // Scenarios: the first view of the thread (50 top-level comments with their first 3 replies) for an anonymous
 // reader and for a signed-in one, the signed-in reader's own state of the same comments alone, and posting
-// comments. Only loopback addresses are used.
+// comments, each acknowledged only once durable. Only loopback addresses are used.
+//
+// Each database (-db) and number of servers (-servers) is a setup of its own: all of them are started first,
+// then each run of a scenario goes to each setup in turn, so that they share the machine's moments alike, and a
+// last table puts them side by side with their ratio to the first. More than one server, or -proxy, puts
+// HAProxy in front, with the repository's configuration.
 package main
 
 import (
@@ -18,6 +24,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/threadline/threadline/internal/benchserver"
@@ -40,52 +47,166 @@ const viewerOverlay = `{ article(site: "bench", key: "generated") {
 
 const addComment = `mutation($a: ID!) { addComment(input: {articleId: $a, body: "A comment posted by the load test, with *some* Markdown."}) { comment { id } } }`
 
+type config struct {
+	bin            string
+	comments, runs int
+	duration       time.Duration
+	concurrency    int
+	dbs            []string
+	servers        []int
+	proxy          bool
+	haproxy        string
+}
+
 func main() {
-	bin := flag.String("bin", "bin/threadline", "the Threadline binary to measure")
-	comments := flag.Int("comments", 1000, "comments in the generated thread (a quarter top-level, each with 3 replies)")
-	runs := flag.Int("runs", 3, "runs of each scenario; the median is reported")
-	duration := flag.Duration("duration", 10*time.Second, "length of each run")
-	concurrency := flag.Int("concurrency", 32, "concurrent requests")
+	var c config
+	flag.StringVar(&c.bin, "bin", "bin/threadline", "the Threadline binary to measure")
+	flag.IntVar(&c.comments, "comments", 1000, "comments in the generated thread (a quarter top-level, each with 3 replies)")
+	flag.IntVar(&c.runs, "runs", 3, "runs of each scenario; the median is reported")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each run")
+	flag.IntVar(&c.concurrency, "concurrency", 32, "concurrent requests")
+	dbs := flag.String("db", "sqlite", "comma-separated databases to measure: sqlite (a new file), a new SQLite file's path, or a PostgreSQL server's URL "+
+		"(postgres://USER@HOST:PORT/postgres?sslmode=disable), on which a new database is created and dropped after")
+	servers := flag.String("servers", "1", "comma-separated numbers of servers; more than one are put behind HAProxy "+
+		"(with SQLite, each server has its own copy of the file: reads compare, writes are not shared)")
+	flag.BoolVar(&c.proxy, "proxy", false, "put HAProxy in front of a single server too")
+	flag.StringVar(&c.haproxy, "haproxy", "deploy/haproxy.cfg", "the HAProxy configuration, whose addresses are replaced by the servers'")
 	flag.Parse()
-	if err := run(*bin, *comments, *runs, *duration, *concurrency); err != nil {
+	err := func() error {
+		for _, db := range strings.Split(*dbs, ",") {
+			if db = strings.TrimSpace(db); db != "" {
+				c.dbs = append(c.dbs, db)
+			}
+		}
+		if len(c.dbs) == 0 {
+			return fmt.Errorf("-db: name at least one database")
+		}
+		var err error
+		if c.servers, err = benchserver.Counts("servers", *servers); err != nil {
+			return err
+		}
+		return run(c)
+	}()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, comments, runs int, duration time.Duration, concurrency int) error {
+// setup is one database and number of servers, running.
+type setup struct {
+	name    string
+	cluster *benchserver.Cluster
+	results map[string][]result // by scenario
+}
+
+type scenario struct {
+	name  string
+	token bool // the reader's
+	query string
+	post  bool // the article's ID as $a
+}
+
+var scenarios = []scenario{
+	{name: "first view, anonymous", query: firstView},
+	{name: "first view, signed in", token: true, query: firstView},
+	{name: "viewer overlay, signed in", token: true, query: viewerOverlay},
+	{name: "post a comment", token: true, query: addComment, post: true},
+}
+
+func run(c config) error {
 	if _, err := exec.LookPath("hey"); err != nil {
 		return fmt.Errorf("hey is needed: apt-get install hey")
 	}
-	srv, err := benchserver.Start(bin, comments)
-	if err != nil {
-		return err
-	}
-	defer srv.Stop()
-
-	fmt.Printf("Threadline %s, %d-comment thread, hey -c %d, %d runs of %s, medians\n\n", bin, comments, concurrency, runs, duration)
-	fmt.Printf("| scenario | req/s | p50 ms | p99 ms | non-200 |\n|---|---:|---:|---:|---:|\n")
-	for _, sc := range []struct {
-		name, token string
-		body        map[string]any
-	}{
-		{"first view, anonymous", "", map[string]any{"query": firstView}},
-		{"first view, signed in", srv.Token, map[string]any{"query": firstView}},
-		{"viewer overlay, signed in", srv.Token, map[string]any{"query": viewerOverlay}},
-		{"post a comment", srv.Token, map[string]any{"query": addComment, "variables": map[string]any{"a": srv.ArticleID}}},
-	} {
-		var results []result
-		for range runs {
-			r, err := hey(srv.Dir, srv.Base+"/graphql", sc.token, sc.body, duration, concurrency)
-			if err != nil {
-				return fmt.Errorf("%s: %w", sc.name, err)
-			}
-			results = append(results, r)
+	var setups []*setup
+	defer func() {
+		for _, s := range setups {
+			s.cluster.Stop()
 		}
-		m := medians(results)
-		fmt.Printf("| %s | %.0f | %.2f | %.2f | %d |\n", sc.name, m.rps, m.p50*1000, m.p99*1000, m.failed)
+	}()
+	for _, db := range c.dbs {
+		for _, n := range c.servers {
+			proxied := n > 1 || c.proxy
+			opts := benchserver.Options{Bin: c.bin, DB: db, Comments: c.comments, Servers: n}
+			if proxied {
+				opts.Proxy = c.haproxy
+			}
+			cluster, err := benchserver.Start(opts)
+			if err != nil {
+				return fmt.Errorf("%s with %d server(s): %w", benchserver.Redacted(db), n, err)
+			}
+			s := &setup{name: setupName(cluster.DB.Kind, n, proxied), cluster: cluster, results: map[string][]result{}}
+			setups = append(setups, s)
+		}
+	}
+
+	fmt.Printf("Threadline %s, %d-comment thread, hey -c %d, %d runs of %s, medians\n", c.bin, c.comments, c.concurrency, c.runs, c.duration)
+	for _, s := range setups {
+		fmt.Printf("- %s: writes durable with %s", s.name, s.cluster.DB.Durability())
+		if len(s.cluster.Servers) > 1 && !s.cluster.DB.Shared() {
+			fmt.Print("; each server on its own copy of the file (one SQLite file has one server), so posts are not shared")
+		}
+		fmt.Println()
+	}
+	for _, sc := range scenarios {
+		for range c.runs {
+			for _, s := range setups {
+				body := map[string]any{"query": sc.query}
+				if sc.post {
+					body["variables"] = map[string]any{"a": s.cluster.ArticleID}
+				}
+				token := ""
+				if sc.token {
+					token = s.cluster.Token
+				}
+				r, err := hey(s.cluster.Dir, s.cluster.Base+"/graphql", token, body, c.duration, c.concurrency)
+				if err != nil {
+					return fmt.Errorf("%s, %s: %w", s.name, sc.name, err)
+				}
+				s.results[sc.name] = append(s.results[sc.name], r)
+			}
+		}
+	}
+
+	for _, s := range setups {
+		fmt.Printf("\n%s\n\n| scenario | req/s | p50 ms | p99 ms | non-200 |\n|---|---:|---:|---:|---:|\n", s.name)
+		for _, sc := range scenarios {
+			m := medians(s.results[sc.name])
+			fmt.Printf("| %s | %.0f | %.2f | %.2f | %d |\n", sc.name, m.rps, m.p50*1000, m.p99*1000, m.failed)
+		}
+	}
+	if len(setups) > 1 {
+		fmt.Printf("\nSide by side, req/s (p99 ms), and the ratio of each rate to the first's\n\n| scenario |")
+		for _, s := range setups {
+			fmt.Printf(" %s |", s.name)
+		}
+		fmt.Printf("\n|---|%s\n", strings.Repeat("---:|", len(setups)))
+		for _, sc := range scenarios {
+			first := medians(setups[0].results[sc.name])
+			fmt.Printf("| %s |", sc.name)
+			for i, s := range setups {
+				m := medians(s.results[sc.name])
+				if i == 0 {
+					fmt.Printf(" %.0f (%.1f) |", m.rps, m.p99*1000)
+				} else {
+					fmt.Printf(" %.0f (%.1f), %.2f× |", m.rps, m.p99*1000, m.rps/first.rps)
+				}
+			}
+			fmt.Println()
+		}
 	}
 	return nil
+}
+
+func setupName(kind string, servers int, proxied bool) string {
+	name := kind + ", 1 server"
+	if servers > 1 {
+		name = fmt.Sprintf("%s, %d servers", kind, servers)
+	}
+	if proxied {
+		name += " behind HAProxy"
+	}
+	return name
 }
 
 type result struct {

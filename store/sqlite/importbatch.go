@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -17,6 +17,7 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 	err := db.inTx(ctx, func(tx queryer) error {
 		st = thread.ImportStats{}
 		m := sourceMap{tx: tx, ctx: ctx, site: siteID, source: source, cache: map[string]int64{}}
+		written := map[string]writtenComment{} // the batch's comments by source ID
 		for _, t := range threads {
 			done, err := m.imported("thread", t.SourceID)
 			if err != nil {
@@ -55,14 +56,17 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 			c := &thread.Comment{ArticleID: article, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt,
 				LikeCount: p.Likes, Rule: p.Rule, Note: p.Note, EditedAt: p.EditedAt, ModeratedAt: p.ModeratedAt}
 			if p.ParentID != "" {
-				var parent, parentArticle int64
-				err := tx.QueryRowContext(ctx, `SELECT c.id, c.article_id FROM import_sources AS s JOIN comments AS c ON c.id = s.target_id
-					WHERE s.site_id = ? AND s.source = ? AND s.kind = 'comment' AND s.source_id = ?`, siteID, source, p.ParentID).Scan(&parent, &parentArticle)
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return err
+				var err error
+				parent, ok := written[p.ParentID] // most parents come in the same batch, just before their replies
+				if !ok {
+					err = tx.QueryRowContext(ctx, `SELECT c.id, c.article_id FROM import_sources AS s JOIN comments AS c ON c.id = s.target_id
+						WHERE s.site_id = ? AND s.source = ? AND s.kind = 'comment' AND s.source_id = ?`, siteID, source, p.ParentID).Scan(&parent.id, &parent.article)
+					if err != nil && !errors.Is(err, sql.ErrNoRows) {
+						return err
+					}
 				}
-				if err == nil && parentArticle == article {
-					c.ParentID = parent
+				if err == nil && parent.article == article {
+					c.ParentID = parent.id
 				} else {
 					st.OrphanReplies++
 				}
@@ -78,12 +82,16 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 			if err := m.record("comment", p.SourceID, c.ID); err != nil {
 				return err
 			}
+			written[p.SourceID] = writtenComment{c.ID, article}
 			st.Comments++
 		}
 		return nil
 	})
 	return st, err
 }
+
+// writtenComment is a comment a batch wrote: its ID and article.
+type writtenComment struct{ id, article int64 }
 
 // sourceMap reads and records what an import brought in, inside its transaction.
 type sourceMap struct {

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -188,7 +188,8 @@ func TestWatchSeesEveryOtherWriter(t *testing.T) {
 		}},
 		{"a site", func() error { return other.CreateSite(ctx, &thread.Site{Slug: "new", Name: "New", CreatedAt: t0}) }},
 		{"an imported article", func() error {
-			_, err := other.ImportArticle(ctx, &thread.Article{SiteID: a.SiteID, Key: "imported", Title: "I", CreatedAt: t0}, nil)
+			t := thread.ImportThread{SourceID: "imported", Key: "imported", Title: "I", CreatedAt: t0}
+			_, err := other.ImportBatch(ctx, a.SiteID, "test", []thread.ImportThread{t}, nil)
 			return err
 		}},
 		{"a plain SQL update", func() error {

@@ -1,7 +1,7 @@
-// Package store persists Threadline's domain in SQLite (modernc.org/sqlite, pure Go) in WAL mode: one writer
+// Package sqlite persists Threadline's domain in SQLite (modernc.org/sqlite, pure Go) in WAL mode: one writer
 // connection, because SQLite takes one writer at a time anyway and queuing in Go is cheaper than busy-waiting in
 // SQLite, and a pool of read-only connections that never wait for it.
-package store
+package sqlite
 
 import (
 	"context"
