@@ -19,17 +19,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threadline/threadline/internal/pgtest"
 	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
 // clearEnv unsets every THREADLINE_ variable for the test, so that the environment the tests run in cannot
-// change what they see. Tests that call it must not be parallel.
+// change what they see; all but the one that names the tests' PostgreSQL server. Tests that call it must not
+// be parallel.
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "THREADLINE_") {
+		if strings.HasPrefix(name, "THREADLINE_") && name != pgtest.Env {
 			t.Setenv(name, "") // restores the value after the test
 			os.Unsetenv(name)
 		}
@@ -399,7 +401,10 @@ const loadedMsg = "loaded the sample article"
 
 func TestServeEndToEnd(t *testing.T) {
 	clearEnv(t)
-	db := filepath.Join(t.TempDir(), "threadline.db")
+	eachStore(t, testServeEndToEnd)
+}
+
+func testServeEndToEnd(t *testing.T, db string) {
 
 	// First start: a new database, the sample loaded, text logs.
 	first := startServe(t, "--db", db)
@@ -413,7 +418,7 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		`msg="` + loadedMsg + `" site=demo article=social-credit`,
 		`msg="threadline is serving" url=http://` + first.addr,
-		`db=` + db,
+		`db=`, db,
 		`msg="shutting down"`,
 	} {
 		if !strings.Contains(log, want) {
@@ -473,7 +478,10 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestServeWithoutSample(t *testing.T) {
 	clearEnv(t)
-	db := filepath.Join(t.TempDir(), "empty.db")
+	eachStore(t, testServeWithoutSample)
+}
+
+func testServeWithoutSample(t *testing.T, db string) {
 	s := startServe(t, "--db", db, "--sample=false")
 	if n := s.commentCount(t); n != -1 {
 		t.Errorf("commentCount = %d, want no sample article", n)
@@ -608,8 +616,12 @@ func TestBackupCommand(t *testing.T) {
 // TestImportAndExportCommands imports a Disqus file into a site made with `site create`, dry run first, then
 // exports it.
 func TestImportAndExportCommands(t *testing.T) {
+	clearEnv(t)
+	eachStore(t, testImportAndExportCommands)
+}
+
+func testImportAndExportCommands(t *testing.T, db string) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "t.db")
 	if err := run(ctx, []string{"site", "create", "--db", db, "--slug", "gazette", "--name", "Gazette"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -642,5 +654,37 @@ func TestImportAndExportCommands(t *testing.T) {
 	}
 	if err := run(ctx, []string{"import", "--db", db, "--site", "gazette", "--format", "wxr", file}, io.Discard, io.Discard); err == nil {
 		t.Error("a Disqus file imported as WXR")
+	}
+
+	// The other formats, and an article made by hand, in sites of their own.
+	for _, tt := range []struct {
+		site, format, file, want string
+	}{
+		{"press", "wxr", "wordpress.xml", "imported 2 articles and 7 comments"},
+		{"archive", "threadline", "threadline.json", "imported 2 articles and 7 comments"},
+	} {
+		if tt.format != "threadline" { // a Threadline export creates its site
+			if err := run(ctx, []string{"site", "create", "--db", db, "--slug", tt.site, "--name", tt.site}, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out.Reset()
+		if err := run(ctx, []string{"import", "--db", db, "--site", tt.site, "--format", tt.format, filepath.Join("..", "..", "importer", "testdata", tt.file)}, &out, io.Discard); err != nil {
+			t.Fatalf("import %s: %v", tt.format, err)
+		}
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("import %s said:\n%s\nwant %q", tt.format, out.String(), tt.want)
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"article", "create", "--db", db, "--site", "press", "--key", "launch", "--title", "Launch day"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"export", "--db", db, "--site", "press"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"key":"launch"`) || !strings.Contains(out.String(), `"title":"Launch day"`) {
+		t.Errorf("the export lacks the article made by hand:\n%.800s", out.String())
 	}
 }
