@@ -180,10 +180,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case <-ctx.Done():
 	}
+	// Listening for a second signal before /readyz turns: one sent on seeing the 503 is never missed.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
 	draining.Store(true)
 	if drain := drainFor(ctx, cfg.Drain); drain > 0 {
-		log.Info("draining: /readyz answers 503, requests are still served", "for", drain)
-		waitOrSignal(drain)
+		log.Info("draining: /readyz answers 503, requests are still served; a second signal stops now", "for", drain)
+		t := time.NewTimer(drain)
+		select {
+		case <-t.C:
+		case <-again:
+			t.Stop()
+		}
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -249,19 +258,6 @@ func drainFor(ctx context.Context, drain time.Duration) time.Duration {
 		return drain
 	}
 	return 0
-}
-
-// waitOrSignal waits for d, or less if a second SIGINT or SIGTERM says to stop now.
-func waitOrSignal(d time.Duration) {
-	again := make(chan os.Signal, 1)
-	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(again)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-again:
-	}
 }
 
 // maxHeaderBytes bounds a request's line and headers (net/http's default is 1 MiB). The longest is a GraphQL GET,
