@@ -1,10 +1,6 @@
 package main
 
-import (
-	"flag"
-
-	"github.com/threadline/threadline/store"
-)
+import "flag"
 
 // dbUsage is the help of every command's --db.
 const dbUsage = "the database: SQLite file (created if missing) or postgres:// URL, e.g. postgres://USER:PASSWORD@HOST/DB?sslmode=verify-full"
@@ -13,6 +9,3 @@ const dbUsage = "the database: SQLite file (created if missing) or postgres:// U
 func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", "threadline.db", dbUsage)
 }
-
-// shown is a database setting as messages may show it: without a password.
-func shown(setting string) string { return store.Redact(setting) }
