@@ -350,6 +350,10 @@ func (m *Memory) catchUp(ctx context.Context, s *Subscription, pos Position) {
 				// The bus forgot events after pos that the log had not yet shown: read the log again.
 				m.mu.Unlock()
 				mismatches++
+				select {
+				case <-time.After(time.Duration(mismatches) * 10 * time.Millisecond):
+				case <-ctx.Done():
+				}
 				continue
 			}
 			rest := m.sinceLocked(pos, s.article)
