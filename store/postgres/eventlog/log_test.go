@@ -275,9 +275,9 @@ func TestFollowersSeeEveryCommittedEventOnceInTheSameOrder(t *testing.T) {
 	})
 	var first []live.Position
 	for f, c := range followers {
-		msgs := c.waitFor(t, len(want))
+		c.waitFor(t, len(want))
 		time.Sleep(50 * time.Millisecond) // anything more would be a repeat or a rolled-back event
-		msgs = c.snapshot()
+		msgs := c.snapshot()
 		seen := map[int64]bool{}
 		lastOf := map[int]int64{}
 		var positions []live.Position
@@ -466,9 +466,9 @@ func TestAFollowerReconnectsAndCatchesUp(t *testing.T) {
 		t.Fatalf("cut off: reported lost %d times, back %d times", c.lost.Load(), c.back.Load())
 	}
 	allow(true)
-	msgs := c.waitFor(t, 20)
+	c.waitFor(t, 20)
 	time.Sleep(50 * time.Millisecond)
-	msgs = c.snapshot()
+	msgs := c.snapshot()
 	var ids []int64
 	for _, m := range msgs {
 		ids = append(ids, m.Event.Comment.ID)
