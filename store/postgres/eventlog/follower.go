@@ -189,6 +189,14 @@ func (f *Follower) catchUp(ctx context.Context, conn *pgx.Conn) (heldBack bool, 
 		if err != nil {
 			return false, err
 		}
+		if p.future {
+			f.opts.Log.Warn("the event log holds events from the future, restored from a dump of another cluster: they go, and subscribers reload")
+			if err := f.log.forgetFuture(ctx); err != nil {
+				return false, err
+			}
+			f.pos = live.Position{Epoch: live.LogEpoch} // before the pruned position: a gap, reported below
+			continue
+		}
 		if f.pos.Compare(p.pruned) < 0 {
 			f.opts.Log.Warn("events were pruned before this server could read them: its subscribers reload", "from", f.pos, "to", p.pruned)
 			f.pos = p.pruned

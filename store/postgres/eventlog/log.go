@@ -111,6 +111,9 @@ type page struct {
 	next uint64
 	// heldBack says rows are committed above xmin: an open transaction holds them back, so read again soon.
 	heldBack bool
+	// future says rows or the pruned position have xids no transaction has had yet: they were restored from
+	// a dump into another cluster, whose xids are lower (see forgetFuture).
+	future bool
 }
 
 // The parts of a read's answer.
@@ -140,7 +143,7 @@ func read(ctx context.Context, q querier, after live.Position, articleID int64, 
 		SELECT `+fmt.Sprint(partNext)+`, pg_snapshot_xmax(snap), 0, '', 0, 0, 0, 0, now() FROM s
 		UNION ALL
 		(SELECT `+fmt.Sprint(partHeldBack)+`, xid, id, '', 0, 0, 0, 0, now() FROM events
-			WHERE xid >= (SELECT pg_snapshot_xmin(snap) FROM s) LIMIT 1)
+			WHERE xid >= (SELECT pg_snapshot_xmin(snap) FROM s) ORDER BY xid DESC, id DESC LIMIT 1)
 		UNION ALL
 		(SELECT `+fmt.Sprint(partRow)+`, xid, id, kind, site_id, article_id, comment_id, parent_id, at FROM events
 			WHERE (xid, id) > ($1::xid8, $2::bigint) AND xid < (SELECT pg_snapshot_xmin(snap) FROM s)
@@ -153,6 +156,7 @@ func read(ctx context.Context, q querier, after live.Position, articleID int64, 
 	defer rows.Close()
 	var p page
 	var head live.Position
+	var newest uint64 // the greatest xid above xmin
 	for rows.Next() {
 		var part int
 		var xid uint64
@@ -171,7 +175,7 @@ func read(ctx context.Context, q querier, after live.Position, articleID int64, 
 		case partNext:
 			p.next = xid
 		case partHeldBack:
-			p.heldBack = true
+			p.heldBack, newest = true, xid
 		case partRow:
 			r.Kind, r.Position = thread.EventKind(kind), pos
 			p.rows = append(p.rows, r)
@@ -180,6 +184,7 @@ func read(ctx context.Context, q querier, after live.Position, articleID int64, 
 	if err := rows.Err(); err != nil {
 		return page{}, fmt.Errorf("read the event log: %w", err)
 	}
+	p.future = (p.heldBack && newest >= p.next) || p.pruned.XID >= p.next
 	// UNION ALL promises no order between its parts.
 	slices.SortFunc(p.rows, func(a, b Row) int { return a.Position.Compare(b.Position) })
 	p.through = maxPosition(after, p.pruned)
@@ -281,6 +286,23 @@ func (l *Log) events(ctx context.Context, rows []Row) ([]live.Message, error) {
 			Event: thread.Event{Kind: r.Kind, SiteID: r.SiteID, Comment: c, Author: authors[c.AuthorID]}})
 	}
 	return msgs, nil
+}
+
+// forgetFuture deletes the rows whose xids no transaction has had yet, and moves the pruned position to the
+// oldest open transaction. Such rows come from a dump restored into another cluster, whose transactions count
+// from lower xids: their positions would sort after every new event for as long as that cluster takes to
+// reach them. Every reader then starts again from the pruned position (RESYNC), which is the truth: the
+// positions of before the restore mean nothing now.
+func (l *Log) forgetFuture(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE event_log_pruned SET xid = pg_snapshot_xmin(pg_current_snapshot()), id = 0
+			WHERE xid >= pg_snapshot_xmax(pg_current_snapshot())
+				OR EXISTS (SELECT FROM events WHERE xid >= pg_snapshot_xmax(pg_current_snapshot()))`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM events WHERE xid >= pg_snapshot_xmax(pg_current_snapshot())`)
+		return err
+	})
 }
 
 // pruneLock is the advisory lock that lets one server at a time prune.

@@ -480,3 +480,39 @@ func TestAFollowerReconnectsAndCatchesUp(t *testing.T) {
 		t.Errorf("reported back %d times", c.back.Load())
 	}
 }
+
+// TestEventsRestoredFromAnotherClusterAreForgotten: a dump restored into another cluster brings rows, and a
+// pruned position, whose xids that cluster has not reached; the follower forgets them, reports a gap (its
+// subscribers reload), and publishes the new events.
+func TestEventsRestoredFromAnotherClusterAreForgotten(t *testing.T) {
+	pool, log := newTestLog(t, nil)
+	ctx := context.Background()
+	appendTx(t, pool, commentRecord(1))
+	if _, err := pool.Exec(ctx, `INSERT INTO events (id, xid, kind, article_id, comment_id) OVERRIDING SYSTEM VALUE
+		VALUES (1000, (pg_current_xact_id()::text::bigint + 1000000)::text::xid8, 'added', 1, 1000)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE event_log_pruned SET xid = (pg_current_xact_id()::text::bigint + 999999)::text::xid8, id = 999`); err != nil {
+		t.Fatal(err)
+	}
+	head, err := log.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := follow(t, log, FollowerOptions{After: head})
+	gaps := 0
+	for deadline := time.Now().Add(10 * time.Second); gaps == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		c.mu.Lock()
+		gaps = len(c.gaps)
+		c.mu.Unlock()
+	}
+	appendTx(t, pool, commentRecord(2)) // after the gap: events before it are what the subscribers reload
+	msgs := c.waitFor(t, 1)
+	if len(msgs) != 1 || msgs[0].Event.Comment.ID != 2 || gaps != 1 {
+		t.Errorf("published %d events, %d gaps", len(msgs), gaps)
+	}
+	var future int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE comment_id = 1000").Scan(&future); err != nil || future != 0 {
+		t.Errorf("%d rows from the future left, %v", future, err)
+	}
+}
