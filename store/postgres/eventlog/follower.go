@@ -23,7 +23,7 @@ type FollowerOptions struct {
 	Publish func(msgs []live.Message)
 	// Gap is called when events after the follower's position were pruned before it could read them (it was
 	// cut off from the database for longer than the catch-up window); it goes on after position at. The server
-	// resets its bus (subscribers get RESYNC) and empties its cache.
+	// resets its bus (subscribers get RESYNC); Changed(0) is called too, for the cache.
 	Gap func(at live.Position)
 	// Status is called with an error when the follower loses the database, and with nil when it reads again
 	// (for /readyz).
@@ -135,7 +135,7 @@ func (f *Follower) setBack() {
 }
 
 // session connects, LISTENs, and reads the log whenever a notification, the poll, or an open transaction
-// says there may be more, until the connection fails (connected: it got as far as listening).
+// says there may be more, until the connection fails (connected: it got as far as reading).
 func (f *Follower) session(ctx context.Context) (connected bool, err error) {
 	cfg := f.log.pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = "threadline event follower"
@@ -153,8 +153,9 @@ func (f *Follower) session(ctx context.Context) (connected bool, err error) {
 	for {
 		held, err := f.catchUp(ctx, conn)
 		if err != nil {
-			return true, err
+			return connected, err
 		}
+		connected = true
 		f.setBack()
 		wait := f.opts.Poll
 		if held {
@@ -202,6 +203,9 @@ func (f *Follower) catchUp(ctx context.Context, conn *pgx.Conn) (heldBack bool, 
 			f.pos = p.pruned
 			if f.opts.Gap != nil {
 				f.opts.Gap(f.pos)
+			}
+			if f.opts.Changed != nil {
+				f.opts.Changed(0)
 			}
 			continue
 		}

@@ -516,3 +516,33 @@ func TestEventsRestoredFromAnotherClusterAreForgotten(t *testing.T) {
 		t.Errorf("%d rows from the future left, %v", future, err)
 	}
 }
+
+// TestAFollowerKeepsItsConnectionBetweenPolls: waiting for a notification until the poll's timeout leaves the
+// connection usable: the follower polls many times on one connection, and never reports it lost.
+func TestAFollowerKeepsItsConnectionBetweenPolls(t *testing.T) {
+	pool, log := newTestLog(t, nil)
+	ctx := context.Background()
+	c := follow(t, log, FollowerOptions{Poll: 10 * time.Millisecond})
+	pid := func() (pids []int32) {
+		rows, err := pool.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = 'threadline event follower' AND datname = current_database()")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids, err = pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pids
+	}
+	appendTx(t, pool, commentRecord(1))
+	c.waitFor(t, 1)
+	before := pid()
+	time.Sleep(300 * time.Millisecond)
+	appendTx(t, pool, commentRecord(2))
+	if msgs := c.waitFor(t, 2); len(msgs) != 2 {
+		t.Fatalf("published %d events", len(msgs))
+	}
+	if after := pid(); len(before) != 1 || !slices.Equal(before, after) || c.lost.Load() != 0 {
+		t.Errorf("follower connections %v, then %v; reported lost %d times", before, after, c.lost.Load())
+	}
+}
