@@ -75,12 +75,13 @@ func (l *Log) Follow(opts FollowerOptions) *Follower {
 }
 
 // Waits: between reconnections (doubling from the first to the last, with jitter), and before reading again
-// while an open transaction holds committed events back.
+// while an open transaction holds committed events back (it may end with no notification: a rollback, or a
+// write with no event), which bounds the delay it adds once it ended.
 const (
 	firstReconnectDelay = 100 * time.Millisecond
 	lastReconnectDelay  = 5 * time.Second
 	firstHeldBackDelay  = 5 * time.Millisecond
-	lastHeldBackDelay   = 250 * time.Millisecond
+	lastHeldBackDelay   = 50 * time.Millisecond
 )
 
 // Run follows the log until ctx ends. When its connection is lost it reconnects, with backoff, LISTENs again
