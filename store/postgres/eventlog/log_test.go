@@ -546,3 +546,32 @@ func TestAFollowerKeepsItsConnectionBetweenPolls(t *testing.T) {
 		t.Errorf("follower connections %v, then %v; reported lost %d times", before, after, c.lost.Load())
 	}
 }
+
+// TestPruneIsBoundedPerCall: one call removes at most DefaultPruneBatch rows, oldest first, and only those
+// older than asked; the pruned position follows.
+func TestPruneIsBoundedPerCall(t *testing.T) {
+	pool, log := newTestLog(t, nil)
+	ctx := context.Background()
+	const old = DefaultPruneBatch + 2_000
+	recs := make([]Record, old+10)
+	for i := range recs {
+		recs[i] = commentRecord(int64(i + 1))
+	}
+	appendTx(t, pool, recs...)
+	if _, err := pool.Exec(ctx, "UPDATE events SET at = now() - interval '1 day' WHERE comment_id <= $1", old); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{DefaultPruneBatch, old - DefaultPruneBatch, 0} {
+		if n, err := log.Prune(ctx, time.Hour); err != nil || n != want {
+			t.Fatalf("call %d pruned %d, %v; want %d", i, n, err, want)
+		}
+	}
+	rows, _, err := log.Rows(ctx, live.Position{}, 0, 100)
+	if !errors.Is(err, live.ErrMissed) {
+		t.Errorf("reading from the start after pruning: %v", err)
+	}
+	var first int64
+	if err := pool.QueryRow(ctx, "SELECT min(comment_id) FROM events").Scan(&first); err != nil || first != old+1 || len(rows) != 0 {
+		t.Errorf("the oldest event left is %d, %v", first, err)
+	}
+}
