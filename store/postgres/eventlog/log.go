@@ -7,8 +7,11 @@
 // 11 before 10 commits, and skip 10. Readers therefore read only rows whose transaction is below the oldest
 // one still running (pg_snapshot_xmin): all of those have ended, so no more such rows can appear, and every
 // reader sees the same rows in the same order, (xid, id). A position (xid, id) is then valid on every server
-// and after restarts. The price: a write transaction that stays open holds back the events committed after it
-// began, on every server, until it ends (keep write transactions short: imports commit in batches).
+// and after restarts. The price: a write transaction that stays open, in any database of the cluster, holds
+// back the events committed after it took its xid, on every server, until it ends (keep write transactions
+// short: imports commit in batches). The order is the order in which transactions first wrote, which keeps
+// cause before effect for a transaction that writes only after it read what another committed (as a like
+// after its comment's post).
 package eventlog
 
 import (
