@@ -14,8 +14,18 @@ import (
 
 const commentColumns = "id, article_id, parent_id, author_id, body, body_html, status, depth, like_count, reply_count, created_at, edited_at, rule, note, moderated_at, report_count, appeal_open"
 
-// listed is the SQL twin of thread.Comment.Listed.
-const listed = "status IN ('published', 'removed', 'deleted')"
+// listed is the condition of the comments in lists: those in thread.ListedStatuses. They are written into the
+// statement, not passed, so that the planner sees them.
+var listed = "status IN (" + quotedStatuses(thread.ListedStatuses) + ")"
+
+// quotedStatuses lists statuses as SQL string literals (they are the domain's constants, never input).
+func quotedStatuses(statuses []thread.Status) string {
+	q := make([]string, len(statuses))
+	for i, s := range statuses {
+		q[i] = "'" + strings.ReplaceAll(string(s), "'", "''") + "'"
+	}
+	return strings.Join(q, ", ")
+}
 
 func scanComment(row scanner) (*thread.Comment, error) {
 	return scanCommentWith(row)
@@ -219,8 +229,8 @@ func (db *DB) DeleteComment(ctx context.Context, id int64) (*thread.Comment, err
 		if err != nil {
 			return notFound(err, "comment")
 		}
-		if c.Status != thread.StatusPublished {
-			return thread.Errorf(thread.CodeConflict, "only a published comment can be deleted")
+		if err := thread.CheckDelete(c); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE articles SET comment_count = comment_count - 1 WHERE id = $1", c.ArticleID); err != nil {
 			return err

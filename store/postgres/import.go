@@ -10,59 +10,6 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-// ImportArticle creates the article and its comments in one transaction, unless the site already has an
-// article with its key; then it changes nothing and returns false. Each distinct author name becomes one
-// reader of the site, without a token.
-func (db *DB) ImportArticle(ctx context.Context, a *thread.Article, comments []thread.ImportedComment) (bool, error) {
-	created := false
-	err := db.inTx(ctx, func(tx queryer) error {
-		created = false
-		// Two servers seeding at once meet on the key: the second inserts nothing and leaves.
-		err := tx.QueryRow(ctx, `INSERT INTO articles (site_id, key, url, title, standfirst, body, locked, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site_id, key) DO NOTHING RETURNING id`,
-			a.SiteID, a.Key, a.URL, a.Title, a.Standfirst, a.Body, a.Locked, ms(a.CreatedAt)).Scan(&a.ID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		authors := map[string]int64{}
-		ids := make([]int64, len(comments))
-		for i, ic := range comments {
-			c := &thread.Comment{ArticleID: a.ID, Body: ic.Body, BodyHTML: ic.BodyHTML, Status: thread.StatusPublished, CreatedAt: ic.CreatedAt}
-			if ic.Parent > 0 {
-				c.ParentID = ids[ic.Parent-1]
-			}
-			if ic.AuthorName != "" {
-				if authors[ic.AuthorName] == 0 {
-					r := &thread.Reader{SiteID: a.SiteID, DisplayName: ic.AuthorName, CreatedAt: ic.CreatedAt}
-					if authors[ic.AuthorName], err = insertReader(ctx, tx, r, nil); err != nil {
-						return err
-					}
-				}
-				c.AuthorID = authors[ic.AuthorName]
-			}
-			if err := insertComment(ctx, tx, c, newCounts(c)); err != nil {
-				return err
-			}
-			ids[i] = c.ID
-		}
-		created = true
-		return nil
-	})
-	if err != nil {
-		return false, err
-	}
-	// Re-read so that the caller sees the counts the comments left.
-	if created {
-		if all, err := db.ArticlesByID(ctx, []int64{a.ID}); err == nil && all[a.ID] != nil {
-			*a = *all[a.ID]
-		}
-	}
-	return created, nil
-}
-
 // ImportBatch writes imported threads and posts in one transaction. Each thread, comment and author is
 // recorded under its identifier in the source, so that importing the same file again skips what is there
 // and a reply finds a parent written by an earlier batch. Imports into one site run one at a time (the site's

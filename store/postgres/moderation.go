@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -42,9 +40,8 @@ func changeStatus(ctx context.Context, tx queryer, a *thread.ModerationAction, c
 	if err != nil {
 		return nil, notFound(err, "comment")
 	}
-	// Approving a published comment makes sense only when readers reported it.
-	if !slices.Contains(change.From, c.Status) || a.Kind == thread.ActionApprove && c.Status == thread.StatusPublished && c.ReportCount == 0 {
-		return nil, thread.Errorf(thread.CodeConflict, "the comment is %s: a moderator cannot %s it", c.Status, strings.ReplaceAll(string(a.Kind), "_", " "))
+	if err := change.Check(c, a.Kind); err != nil {
+		return nil, err
 	}
 	if a.Kind == thread.ActionAnswerAppeal {
 		if _, err := tx.Exec(ctx, "UPDATE comments SET appeal_open = false WHERE id = $1", c.ID); err != nil {
@@ -98,17 +95,14 @@ func (db *DB) AddReport(ctx context.Context, r *thread.Report, threshold int) (*
 			return notFound(err, "comment")
 		}
 		out = c
-		if c.ReportCount < threshold || c.Status != thread.StatusPublished {
+		hold, change := thread.HoldAfterReports(c, r.Rule, r.At, threshold)
+		if hold == nil {
 			return nil
 		}
-		var siteID int64
-		if err := tx.QueryRow(ctx, "SELECT site_id FROM articles WHERE id = $1", c.ArticleID).Scan(&siteID); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT site_id FROM articles WHERE id = $1", c.ArticleID).Scan(&hold.SiteID); err != nil {
 			return err
 		}
-		hold := &thread.ModerationAction{SiteID: siteID, ArticleID: c.ArticleID, CommentID: c.ID, ReaderID: c.AuthorID,
-			Kind: thread.ActionHold, BySystem: true, Rule: r.Rule, At: r.At,
-			Note: fmt.Sprintf("held for review after %d reports", c.ReportCount)}
-		if out, err = changeStatus(ctx, tx, hold, &thread.StatusChange{From: []thread.Status{thread.StatusPublished}, To: thread.StatusPending}); err != nil {
+		if out, err = changeStatus(ctx, tx, hold, change); err != nil {
 			return err
 		}
 		return appendAction(ctx, tx, hold)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -153,7 +153,7 @@ func dump(t *testing.T, st thread.Store) string {
 // export from either reads the same.
 func TestSameHistoryReadsTheSameOnBothStores(t *testing.T) {
 	pg := mustOpen(t)
-	lite, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "threadline.db"))
+	lite, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "threadline.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

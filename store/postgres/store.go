@@ -29,7 +29,8 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// ConnectTimeout bounds how long Open waits for the server to answer.
+// ConnectTimeout bounds how long a connection waits for the server to answer, unless the URL's connect_timeout
+// says otherwise.
 const ConnectTimeout = 10 * time.Second
 
 // DB is the PostgreSQL store. It implements thread.Store.
@@ -60,10 +61,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 func open(ctx context.Context, dbURL string, fsys fs.FS, configure func(*pgxpool.Config)) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
-		// Only the innermost cause: the outer messages quote the URL.
+		// pgconn quotes the URL with its password masked.
 		return nil, fmt.Errorf("the PostgreSQL URL is not valid: %s", lastLine(err))
 	}
-	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > ConnectTimeout {
+	if cfg.ConnConfig.ConnectTimeout == 0 { // none in the URL (connect_timeout): never wait forever
 		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
 	}
 	if cfg.ConnConfig.RuntimeParams == nil {
@@ -71,7 +72,9 @@ func open(ctx context.Context, dbURL string, fsys fs.FS, configure func(*pgxpool
 	}
 	// Acknowledged means committed: whatever the server's default, a commit returns once it is on disk.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
-	cfg.ConnConfig.RuntimeParams["application_name"] = "threadline"
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "threadline" // in pg_stat_activity
+	}
 	if !strings.Contains(dbURL, "pool_max_conns=") {
 		// pgxpool's default (the number of CPUs, at least 4) leaves concurrent requests queuing for a connection
 		// while PostgreSQL waits for the disk: more connections let commits share one flush.
@@ -85,7 +88,8 @@ func open(ctx context.Context, dbURL string, fsys fs.FS, configure func(*pgxpool
 		return nil, connectError(cfg, err)
 	}
 	db := &DB{pool: pool}
-	pingCtx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	// A host name may stand for several addresses, each tried for the timeout.
+	pingCtx, cancel := context.WithTimeout(ctx, 2*cfg.ConnConfig.ConnectTimeout)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
