@@ -24,6 +24,7 @@ type Service struct {
 	onChanges []func(articleID int64)
 	onEvents  []func(Event)
 	order     writeOrder // see inOrder
+	logged    bool       // the store logs events: see EventLogger
 
 	onReaders []func(readerID int64) // see OnReaderChange
 
@@ -33,8 +34,16 @@ type Service struct {
 
 // NewService returns a Service over store, which provides every part of it.
 func NewService(store Store) *Service {
-	return &Service{sites: store, threads: store, readers: store, moderation: store, transfers: store, Now: time.Now}
+	s := &Service{sites: store, threads: store, readers: store, moderation: store, transfers: store, Now: time.Now}
+	if l, ok := store.(EventLogger); ok && l.LogsEvents() {
+		s.logged = true
+	}
+	return s
 }
+
+// LogsEvents reports whether the Service's store records events in a durable log (see EventLogger): then a
+// follower of that log publishes them, and tells ChangedElsewhere what changed.
+func (s *Service) LogsEvents() bool { return s.logged }
 
 // OnChange registers fn to be called after each committed write that changes what readers see: with the
 // article's ID, or with 0 when the change is not confined to one article (a new site or article). It runs
@@ -58,6 +67,10 @@ func (s *Service) changed(articleID int64) {
 // import` or `site` run beside the server, or any SQLite client): which articles it touched is unknown, so it
 // is reported as a change to everything.
 func (s *Service) ExternalChange() { s.changed(0) }
+
+// ChangedElsewhere tells the OnChange functions that a write committed by another server (or command) on a
+// shared database changed an article (0: something not confined to one article), as its log says.
+func (s *Service) ChangedElsewhere(articleID int64) { s.changed(articleID) }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
@@ -319,7 +332,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 		}
 	}
 	// The author is the viewer: no lookup while later writes wait.
-	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return c, s.threads.AddComment(ctx, c) }, one(EventAdded, site.ID, v))
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return c, s.threads.AddComment(ctx, c) }, announce(WriteAdd, site.ID, "", v))
 }
 
 // EditComment replaces the body of the viewer's own comment, within the site's edit window.
@@ -341,7 +354,7 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 	}
 	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) {
 		return s.threads.EditComment(ctx, id, body, bodyHTML, s.now())
-	}, one(EventEdited, site.ID, Viewer(ctx)))
+	}, announce(WriteEdit, site.ID, c.Status, Viewer(ctx)))
 }
 
 // formatWindow says an edit window in words: "15 minutes", "2 hours".
@@ -374,11 +387,7 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 	}
 	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return s.threads.DeleteComment(ctx, id) },
 		func(placeholder *Comment) []Event {
-			gone := placeholder
-			if gone == nil { // the row is gone: the event names it
-				gone = &Comment{ID: c.ID, ArticleID: c.ArticleID, ParentID: c.ParentID, Status: StatusDeleted, Depth: c.Depth}
-			}
-			return []Event{{Kind: EventDeleted, SiteID: site.ID, Comment: gone}}
+			return Announced(WriteDelete, site.ID, c.Status, DeletedComment(c, placeholder))
 		})
 }
 
@@ -429,7 +438,7 @@ func (s *Service) changeLike(ctx context.Context, id int64, change func(ctx cont
 	if err != nil {
 		return nil, err
 	}
-	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return change(ctx, id, v.ID) }, one(EventLiked, site.ID, nil))
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return change(ctx, id, v.ID) }, announce(WriteLike, site.ID, c.Status, nil))
 }
 
 func (s *Service) likeable(ctx context.Context, id int64) (*Comment, *Site, *Reader, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -39,7 +40,44 @@ type DB struct {
 	queries atomic.Int64
 }
 
-var _ thread.Store = (*DB)(nil)
+var (
+	_ thread.Store       = (*DB)(nil)
+	_ thread.EventLogger = (*DB)(nil)
+)
+
+// LogsEvents reports that every write records what it announces in the event log (see package eventlog), in
+// its own transaction: the servers on the database publish from the log.
+func (db *DB) LogsEvents() bool { return true }
+
+// records returns the log's records of the events a write announces (thread.Announced), or, when it announces
+// none, that its article (0: every article of the site) changed.
+func records(events []thread.Event, siteID, articleID int64) []eventlog.Record {
+	if len(events) == 0 {
+		return []eventlog.Record{eventlog.Changed(siteID, articleID)}
+	}
+	recs := make([]eventlog.Record, len(events))
+	for i, e := range events {
+		recs[i] = eventlog.EventRecord(e)
+	}
+	return recs
+}
+
+// kinds returns the kinds of the events a write w announces about a comment whose status goes from from to
+// to, for a statement that records them itself: the comment's ID is the statement's to know.
+func kinds(w thread.CommentWrite, from, to thread.Status) []string {
+	var out []string
+	for _, e := range thread.Announced(w, 0, from, &thread.Comment{Status: to}) {
+		out = append(out, string(e.Kind))
+	}
+	return out
+}
+
+// siteOf returns the site of an article.
+func siteOf(ctx context.Context, q queryer, articleID int64) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, "SELECT site_id FROM articles WHERE id = $1", articleID).Scan(&id)
+	return id, notFound(err, "article")
+}
 
 // IsURL reports whether a database setting names a PostgreSQL server rather than a SQLite file.
 func IsURL(s string) bool {
