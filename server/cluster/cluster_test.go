@@ -128,7 +128,9 @@ func articleID(t testing.TB, base string) string {
 
 func post(t testing.TB, base, token, article, body string) string {
 	t.Helper()
-	var out struct{ AddComment struct{ Comment struct{ ID string } } }
+	var out struct {
+		AddComment struct{ Comment struct{ ID string } }
+	}
 	must(t, do(t, base, token, `mutation($a: ID!, $b: String!) { addComment(input: {articleId: $a, body: $b}) { comment { id } } }`,
 		map[string]any{"a": article, "b": body}, &out))
 	return out.AddComment.Comment.ID
@@ -138,7 +140,9 @@ func post(t testing.TB, base, token, article, body string) string {
 func newest(t testing.TB, base string) []string {
 	t.Helper()
 	var out struct {
-		Article struct{ Comments struct{ Nodes []struct{ ID string } } }
+		Article struct {
+			Comments struct{ Nodes []struct{ ID string } }
+		}
 	}
 	must(t, do(t, base, "", `query($s: String!, $k: String!) { article(site: $s, key: $k) { comments(first: 5, orderBy: NEWEST) { nodes { id } } } }`,
 		map[string]any{"s": seed.SiteSlug, "k": seed.ArticleKey}, &out))
@@ -345,7 +349,9 @@ func TestSiteSettingsChangedOnOneServerApplyOnTheOther(t *testing.T) {
 	// Premoderation on B: a new comment waits for a moderator.
 	token := newReader(t, b.URL, "Bea")
 	article := articleID(t, b.URL)
-	var out struct{ AddComment struct{ Comment struct{ Status string } } }
+	var out struct {
+		AddComment struct{ Comment struct{ Status string } }
+	}
 	must(t, do(t, b.URL, token, `mutation($a: ID!) { addComment(input: {articleId: $a, body: "held?"}) { comment { status } } }`,
 		map[string]any{"a": article}, &out))
 	if out.AddComment.Comment.Status != "PENDING" {
