@@ -99,9 +99,13 @@ func TestEveryWriteLogsWhatItAnnounces(t *testing.T) {
 			_, err := db.AddReport(ctx, &thread.Report{CommentID: c1.ID, ReaderID: r2.ID, Rule: "r", At: t0}, 1)
 			return err
 		}, func() []eventlog.Record { return []eventlog.Record{ev(thread.EventHeld, c1)} }, nil},
-		{"appeal", func() error { return db.AddAppeal(ctx, &thread.Appeal{CommentID: c1.ID, AuthorID: r3.ID, Text: "t", At: t0}) },
+		{"appeal", func() error {
+			return db.AddAppeal(ctx, &thread.Appeal{CommentID: c1.ID, AuthorID: r3.ID, Text: "t", At: t0})
+		},
 			func() []eventlog.Record { return []eventlog.Record{eventlog.Changed(site, a.ID)} },
-			func() error { return db.AddAppeal(ctx, &thread.Appeal{CommentID: c1.ID, AuthorID: r3.ID, Text: "t", At: t0}) }},
+			func() error {
+				return db.AddAppeal(ctx, &thread.Appeal{CommentID: c1.ID, AuthorID: r3.ID, Text: "t", At: t0})
+			}},
 		{"delete", func() error { _, err := db.DeleteComment(ctx, c2.ID); return err },
 			func() []eventlog.Record { return []eventlog.Record{ev(thread.EventDeleted, c2)} },
 			func() error { _, err := db.DeleteComment(ctx, c2.ID); return err }},
