@@ -358,3 +358,30 @@ func TestSiteSettingsChangedOnOneServerApplyOnTheOther(t *testing.T) {
 		t.Errorf("a comment on B after premoderation was turned on through A is %s", out.AddComment.Comment.Status)
 	}
 }
+
+// TestACommandsWriteReachesRunningServers: a command (`threadline site ...`) that writes and exits at once
+// wakes the running servers before it closes its pool: B, whose follower polls only every minute, reads the
+// change within seconds.
+func TestACommandsWriteReachesRunningServers(t *testing.T) {
+	url := pgtest.URL(t)
+	a := startNode(t, url, cluster.Options{})
+	if _, err := seed.Load(context.Background(), a.Svc); err != nil {
+		t.Fatal(err)
+	}
+	b := startNode(t, url, cluster.Options{Poll: time.Minute})
+	name := func() string {
+		var out struct{ Site struct{ Name string } }
+		must(t, do(t, b.URL, "", `query($s: String!) { site(slug: $s) { name } }`, map[string]any{"s": seed.SiteSlug}, &out))
+		return out.Site.Name
+	}
+	name() // cached on B
+	cmd, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := thread.NewService(cmd).UpdateSite(context.Background(), seed.SiteSlug, func(s *thread.SiteSettings) { s.Name = "Renamed" }); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Close()
+	waitFor(t, "B reads the new name", func() bool { return name() == "Renamed" })
+}

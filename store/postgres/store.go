@@ -38,6 +38,8 @@ const ConnectTimeout = 10 * time.Second
 type DB struct {
 	pool    *pgxpool.Pool
 	queries atomic.Int64
+	// notifier wakes every server's follower of the event log after a write committed.
+	notifier *eventlog.Notifier
 }
 
 var (
@@ -126,17 +128,21 @@ func open(ctx context.Context, dbURL string, fsys fs.FS, configure func(*pgxpool
 		return nil, connectError(cfg, err)
 	}
 	db := &DB{pool: pool}
+	defer func() {
+		if db.notifier == nil {
+			pool.Close()
+		}
+	}()
 	// A host name may stand for several addresses, each tried for the timeout.
 	pingCtx, cancel := context.WithTimeout(ctx, 2*cfg.ConnConfig.ConnectTimeout)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
 		return nil, connectError(cfg, err)
 	}
 	if err := db.migrate(ctx, fsys); err != nil {
-		pool.Close()
 		return nil, fmt.Errorf("migrate PostgreSQL database %s at %s: %w", cfg.ConnConfig.Database, hostPort(cfg), err)
 	}
+	db.notifier = eventlog.NewNotifier(pool)
 	return db, nil
 }
 
@@ -183,8 +189,9 @@ func lastLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// Close closes the pool.
+// Close wakes the followers for the last writes, if that is due, and closes the pool.
 func (db *DB) Close() error {
+	db.notifier.Close()
 	db.pool.Close()
 	return nil
 }
@@ -314,6 +321,9 @@ func (db *DB) inTx(ctx context.Context, fn func(tx queryer) error) error {
 		if attempt < 5 && retryable(err) && ctx.Err() == nil {
 			continue
 		}
+		if err == nil {
+			db.notifier.Committed() // most writes log events; a spurious wake-up costs followers one read
+		}
 		return err
 	}
 }
@@ -324,6 +334,9 @@ func (db *DB) retried(ctx context.Context, fn func(q queryer) error) error {
 		err := fn(db.reader())
 		if attempt < 5 && retryable(err) && ctx.Err() == nil {
 			continue
+		}
+		if err == nil {
+			db.notifier.Committed()
 		}
 		return err
 	}

@@ -58,8 +58,9 @@ type Execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// Append records changes in the write's transaction tx, so that they commit with it or not at all. The commit
-// wakes every server's follower (one notification per transaction).
+// Append records changes in the write's transaction tx, so that they commit with it or not at all. Once it
+// has committed, a Notifier's Committed wakes every server's follower (the database's first migrations had a
+// trigger notify in the transaction itself; see Notifier).
 func Append(ctx context.Context, tx Execer, recs ...Record) error {
 	if len(recs) == 0 {
 		return nil
