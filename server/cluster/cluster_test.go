@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -181,11 +183,26 @@ func TestACommentOnAIsReadOnB(t *testing.T) {
 	a, b, _ := twoNodes(t)
 	token := newReader(t, a.URL, "Ada")
 	article := articleID(t, a.URL)
-	var delays []time.Duration
+	// A publishes nothing itself (its follower does, for every server), and B's caches hear of each article.
+	var published atomic.Int64
+	a.Svc.OnEvent(func(thread.Event) { published.Add(1) })
+	var mu sync.Mutex
+	changedOnB := map[int64]int{}
+	invalidated := make(chan time.Time, 100)
+	b.Svc.OnChange(func(id int64) {
+		mu.Lock()
+		changedOnB[id]++
+		mu.Unlock()
+		invalidated <- time.Now()
+	})
+	var delays, invalidations []time.Duration
 	for i := range 50 {
 		newest(t, b.URL) // B caches the thread as it is
 		id := post(t, a.URL, token, article, "posted on A, read on B")
+		acked := time.Now()
 		delays = append(delays, waitFor(t, "B reads the comment", func() bool { return slices.Contains(newest(t, b.URL), id) }))
+		// B's cache was told before the read above saw the comment: it may even come before A's answer did.
+		invalidations = append(invalidations, max(0, (<-invalidated).Sub(acked)))
 		if i == 0 {
 			// A reads its own write at once: its cache heard of it before the acknowledgement.
 			if !slices.Contains(newest(t, a.URL), id) {
@@ -194,6 +211,15 @@ func TestACommentOnAIsReadOnB(t *testing.T) {
 		}
 	}
 	t.Logf("commit on A → anonymous read on B: median %v, p99 %v, max %v", percentile(delays, 0.5), percentile(delays, 0.99), percentile(delays, 1))
+	t.Logf("commit on A → B's cache invalid: median %v, p99 %v, max %v", percentile(invalidations, 0.5), percentile(invalidations, 0.99), percentile(invalidations, 1))
+	if n := published.Load(); n != 0 {
+		t.Errorf("A's service published %d events in process", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if changedOnB[0] != 0 || len(changedOnB) != 1 {
+		t.Errorf("B's cache was told %v, want only the article", changedOnB)
+	}
 }
 
 // wsClient is a graphql-transport-ws subscriber.
