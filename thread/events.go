@@ -47,9 +47,9 @@ type writeOrder struct{ sync.Mutex }
 
 // EventLogger is implemented by a store that records, in the transaction of each write, what the write
 // announces (the events of Announced, or that an article changed) in a durable log every server reads
-// (store/postgres). With such a store the Service publishes nothing itself and does not serialize writes: the
-// database orders the commits, and each server's follower of the log publishes the events, in that order, to
-// its subscribers and tells ChangedElsewhere what changed.
+// (store/postgres). A server that follows that log (PublishFromLog) publishes from it: the database orders
+// the commits, and each server's follower publishes the events, in that order, to its subscribers and tells
+// ChangedElsewhere what changed.
 type EventLogger interface {
 	LogsEvents() bool
 }
@@ -113,11 +113,11 @@ func DeletedComment(c, placeholder *Comment) *Comment {
 }
 
 // inOrder runs write and then, before any other write may commit, tells the OnChange functions of the article
-// it changed and the OnEvent functions of its events (none when events returns none). On a store that logs
-// events it only runs write and tells OnChange, here at once (this server's cache), while the log tells every
-// server's, and publishes the events.
+// it changed and the OnEvent functions of its events (none when events returns none). Once the Service
+// publishes from its store's log (PublishFromLog) it only runs write and tells OnChange, here at once (this
+// server's cache), while the log tells every server's, and publishes the events.
 func inOrder[T any](ctx context.Context, s *Service, articleID int64, write func() (T, error), events func(T) []Event) (T, error) {
-	if s.logged {
+	if s.logged.Load() {
 		v, err := write()
 		if err == nil {
 			s.changed(articleID)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,8 +24,9 @@ type Service struct {
 	changeMu  sync.RWMutex
 	onChanges []func(articleID int64)
 	onEvents  []func(Event)
-	order     writeOrder // see inOrder
-	logged    bool       // the store logs events: see EventLogger
+	order     writeOrder  // see inOrder
+	storeLogs bool        // the store logs events: see EventLogger
+	logged    atomic.Bool // a follower of the store's log publishes: see PublishFromLog
 
 	onReaders []func(readerID int64) // see OnReaderChange
 
@@ -36,14 +38,24 @@ type Service struct {
 func NewService(store Store) *Service {
 	s := &Service{sites: store, threads: store, readers: store, moderation: store, transfers: store, Now: time.Now}
 	if l, ok := store.(EventLogger); ok && l.LogsEvents() {
-		s.logged = true
+		s.storeLogs = true
 	}
 	return s
 }
 
-// LogsEvents reports whether the Service's store records events in a durable log (see EventLogger): then a
-// follower of that log publishes them, and tells ChangedElsewhere what changed.
-func (s *Service) LogsEvents() bool { return s.logged }
+// PublishFromLog hands the publication of events to a follower of the store's durable log (see EventLogger),
+// which publishes them, in the log's order, for every server on the database, and tells ChangedElsewhere
+// what changed: from now on the Service publishes nothing in process (OnEvent) and no longer serializes writes
+// to keep events in commit order, which the database's log does. Call it before serving, where the follower
+// is started. It fails unless the store logs events. Without it, the Service publishes in process, as on
+// SQLite, whatever its store: a command, or a test, with no follower still reaches its own subscribers.
+func (s *Service) PublishFromLog() error {
+	if !s.storeLogs {
+		return Errorf(CodeInternal, "the store does not log events: events are published in process")
+	}
+	s.logged.Store(true)
+	return nil
+}
 
 // OnChange registers fn to be called after each committed write that changes what readers see: with the
 // article's ID, or with 0 when the change is not confined to one article (a new site or article). It runs

@@ -6,7 +6,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -59,12 +58,10 @@ type Node struct {
 	stopped sync.Once
 }
 
-// New prepares svc's server on db: the bus starts at the log's head, so that it publishes the events
-// committed from now on. It fails when the database cannot be read. Start runs the follower.
+// New prepares svc's server on db: svc publishes from the log from now on (thread's PublishFromLog), and the
+// bus starts at the log's head, so that it publishes the events committed from now on. It fails when the
+// database cannot be read. Start runs the follower.
 func New(ctx context.Context, db *postgres.DB, svc *thread.Service, opts Options) (*Node, error) {
-	if !svc.LogsEvents() {
-		return nil, errors.New("cluster: the service's store does not log events")
-	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
@@ -78,6 +75,9 @@ func New(ctx context.Context, db *postgres.DB, svc *thread.Service, opts Options
 	head, err := log.Head(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the event log: %w", err)
+	}
+	if err := svc.PublishFromLog(); err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	n := &Node{db: db, done: make(chan struct{})}
 	n.Bus = live.NewLogged(opts.SubscriberBuffer, opts.History, log, head)
