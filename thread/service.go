@@ -480,7 +480,12 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	}
 	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, ReportThreshold: DefaultReportThreshold,
 		EmbedArticlesPerHour: DefaultEmbedArticlesPerHour, CreatedAt: s.now()}
-	if err := s.sites.CreateSite(ctx, site); err != nil {
+	err = s.sites.CreateSite(ctx, site)
+	if ErrorCode(err) == CodeConflict {
+		// Another server on the database, starting at the same time, created it.
+		return s.sites.SiteBySlug(ctx, slug)
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.changed(0)

@@ -411,3 +411,40 @@ func TestACommandsWriteReachesRunningServers(t *testing.T) {
 	cmd.Close()
 	waitFor(t, "B reads the new name", func() bool { return name() == "Renamed" })
 }
+
+// TestServersStartingAtOnceLoadTheSampleOnce: servers started together on an empty database all load the
+// sample (creating its site) without failing, and it is there once.
+func TestServersStartingAtOnceLoadTheSampleOnce(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := context.Background()
+	const servers = 4
+	errs := make(chan error, servers)
+	created := make(chan bool, servers)
+	start := make(chan struct{})
+	for range servers {
+		db, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		go func() {
+			<-start
+			ok, err := seed.Load(ctx, thread.NewService(db))
+			errs <- err
+			created <- ok
+		}()
+	}
+	close(start)
+	loaded := 0
+	for range servers {
+		if err := <-errs; err != nil {
+			t.Errorf("a server starting: %v", err)
+		}
+		if <-created {
+			loaded++
+		}
+	}
+	if loaded != 1 {
+		t.Errorf("the sample was loaded %d times, want once", loaded)
+	}
+}
