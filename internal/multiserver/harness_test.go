@@ -2,7 +2,6 @@ package multiserver
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -396,8 +395,6 @@ func parallel(n, workers int, f func(i int) error) error {
 	return first
 }
 
-var _ = context.Background
-
 // liveSubscribers returns the subscriptions the server holds, from its /metrics; -1 when it does not say.
 func (s *server) liveSubscribers() int {
 	resp, err := httpClient.Get(s.base + "/metrics")
@@ -425,3 +422,5 @@ func (s *server) waitSubscribers(t testing.TB, n int) {
 		return got == n, strconv.Itoa(got)
 	})
 }
+
+func asAPIError(err error, target **apiError) bool { return errors.As(err, target) }

@@ -1,12 +1,9 @@
 package multiserver
 
 import (
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"slices"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +21,9 @@ func newest(t testing.TB, s *server) (id, cacheStatus string) {
 	t.Helper()
 	var out struct {
 		Article struct {
-			Comments struct{ Edges []struct{ Node struct{ ID string } } }
+			Comments struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 	}
 	r := s.query(t, "", newestQuery, sampleVars, &out)
@@ -252,9 +251,3 @@ func TestRateLimitsArePerServer(t *testing.T) {
 		t.Errorf("A after B: %v, want RATE_LIMITED still", err)
 	}
 }
-
-var (
-	_ = json.Marshal
-	_ = strings.Contains
-	_ atomic.Int64
-)
