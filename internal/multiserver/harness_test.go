@@ -58,6 +58,15 @@ type server struct {
 // stops it (Ctrl-C, then SIGKILL after 10 s) and shows its log if the test failed.
 func startServer(t *testing.T, name, db string, args ...string) *server {
 	t.Helper()
+	s, err := launch(t, name, db, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// launch is startServer for any goroutine: it returns what went wrong.
+func launch(t *testing.T, name, db string, args ...string) (*server, error) {
 	addr := freeAddr(t)
 	s := &server{name: name, base: "http://" + addr, exited: make(chan struct{}), log: &logBuffer{}}
 	s.cmd = exec.Command(threadlineBin, append([]string{"serve", "--addr", addr, "--db", db, "--log-level", "WARN"}, args...)...)
@@ -65,7 +74,7 @@ func startServer(t *testing.T, name, db string, args ...string) *server {
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	dieWithParent(s.cmd)
 	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() {
@@ -75,9 +84,9 @@ func startServer(t *testing.T, name, db string, args ...string) *server {
 		}
 	})
 	if err := s.waitReady(30 * time.Second); err != nil {
-		t.Fatalf("server %s: %v\n%s", name, err, s.log.String())
+		return nil, fmt.Errorf("server %s: %v\n%s", name, err, s.log.String())
 	}
-	return s
+	return s, nil
 }
 
 // startPair starts servers A and B on db, one after the other: A migrates the database and loads the sample.
@@ -144,7 +153,7 @@ func (s *server) kill() {
 	<-s.exited
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,5 +250,34 @@ func TestRateLimitsArePerServer(t *testing.T) {
 	}
 	if _, _, err := a.createReader("Again on A"); codeOf(err) != "RATE_LIMITED" {
 		t.Errorf("A after B: %v, want RATE_LIMITED still", err)
+	}
+}
+
+// TestServersStartingTogether: three servers started at once on a new database migrate it once and load the
+// sample once, as a deploy that starts every server at the same time does.
+func TestServersStartingTogether(t *testing.T) {
+	db := pgtest.URL(t)
+	servers := make([]*server, 3)
+	var wg sync.WaitGroup
+	errs := make([]error, len(servers))
+	for i := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			servers[i], errs[i] = launch(t, string(rune('A'+i)), db, "--rate-limit=false")
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range servers {
+		var out struct{ Article struct{ CommentCount int } }
+		s.query(t, "", `query($site: String!, $key: String!) { article(site: $site, key: $key) { commentCount } }`, sampleVars, &out)
+		if out.Article.CommentCount != 45 {
+			t.Errorf("server %s counts %d comments in the sample, want 45: the sample was loaded more than once, or not at all", s.name, out.Article.CommentCount)
+		}
 	}
 }
