@@ -222,6 +222,10 @@ func TestPostgresRestartedUnderLoad(t *testing.T) {
 	checkAllStored(t, b, writes)
 	for i, sub := range subs {
 		checkCaughtUp(t, "the subscriber of "+servers[i].name, b, writes, true, sub)
+		for _, at := range sub.resumes() {
+			t.Logf("the subscriber of %s was closed for falling behind %s after PostgreSQL went down (it came back after %s)",
+				servers[i].name, at.Sub(down).Round(time.Millisecond), starting.Sub(down).Round(time.Millisecond))
+		}
 	}
 }
 

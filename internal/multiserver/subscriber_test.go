@@ -19,14 +19,20 @@ type event struct {
 }
 
 // subscriber is a graphql-transport-ws connection to one server holding one commentEvents subscription, as
-// the widget holds it. It keeps every event it receives, and why it ended.
+// the widget holds it. It keeps every event it receives, and why it ended. Like the widget, when the server
+// closes the connection because the subscriber fell behind, it subscribes again after the last cursor it
+// received (and counts it in resumed).
 type subscriber struct {
-	conn *websocket.Conn
+	srv     *server
+	article string
+	done    chan struct{}
 
-	mu     sync.Mutex
-	events []event
-	ended  error // nil while the subscription is open
-	done   chan struct{}
+	mu      sync.Mutex
+	conn    *websocket.Conn
+	events  []event
+	resumed []time.Time
+	ended   error // nil while the subscription is open
+	closing bool
 }
 
 const commentEvents = `subscription($a: ID!, $after: String) { commentEvents(articleId: $a, after: $after) { cursor kind commentId } }`
@@ -34,6 +40,17 @@ const commentEvents = `subscription($a: ID!, $after: String) { commentEvents(art
 // subscribe opens a subscription to the article's events on the server, anonymously, after cursor (none if
 // empty), and returns once the server acknowledged the connection.
 func (s *server) subscribe(articleID, after string) (*subscriber, error) {
+	conn, err := s.dialSubscription(articleID, after)
+	if err != nil {
+		return nil, err
+	}
+	sub := &subscriber{srv: s, article: articleID, conn: conn, done: make(chan struct{})}
+	go sub.read()
+	return sub, nil
+}
+
+// dialSubscription opens a connection, and subscribes once the server acknowledged it.
+func (s *server) dialSubscription(articleID, after string) (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, _, err := websocket.Dial(ctx, strings.Replace(s.base, "http", "ws", 1)+"/graphql",
@@ -46,7 +63,7 @@ func (s *server) subscribe(articleID, after string) (*subscriber, error) {
 		b, _ := json.Marshal(msg)
 		return conn.Write(ctx, websocket.MessageText, b)
 	}
-	fail := func(err error) (*subscriber, error) {
+	fail := func(err error) (*websocket.Conn, error) {
 		conn.CloseNow()
 		return nil, fmt.Errorf("server %s: %w", s.name, err)
 	}
@@ -67,9 +84,7 @@ func (s *server) subscribe(articleID, after string) (*subscriber, error) {
 	if err := send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": commentEvents, "variables": vars}}); err != nil {
 		return fail(err)
 	}
-	sub := &subscriber{conn: conn, done: make(chan struct{})}
-	go sub.read()
-	return sub, nil
+	return conn, nil
 }
 
 func (sub *subscriber) read() {
@@ -80,18 +95,46 @@ func (sub *subscriber) read() {
 		sub.mu.Unlock()
 	}
 	for {
-		_, b, err := sub.conn.Read(context.Background())
-		if err != nil {
+		sub.mu.Lock()
+		conn := sub.conn
+		sub.mu.Unlock()
+		err := sub.readConn(conn)
+		sub.mu.Lock()
+		closing := sub.closing
+		sub.mu.Unlock()
+		if closing || !strings.Contains(err.Error(), "fell behind") {
 			end(err)
 			return
+		}
+		again, dialErr := sub.srv.dialSubscription(sub.article, sub.last())
+		if dialErr != nil {
+			end(fmt.Errorf("%v; then %w", err, dialErr))
+			return
+		}
+		sub.mu.Lock()
+		sub.conn = again
+		sub.resumed = append(sub.resumed, time.Now())
+		closing = sub.closing
+		sub.mu.Unlock()
+		if closing {
+			again.CloseNow()
+		}
+	}
+}
+
+// readConn reads one connection's messages until it ends, and returns why.
+func (sub *subscriber) readConn(conn *websocket.Conn) error {
+	for {
+		_, b, err := conn.Read(context.Background())
+		if err != nil {
+			return err
 		}
 		var msg struct {
 			Type    string
 			Payload json.RawMessage
 		}
 		if err := json.Unmarshal(b, &msg); err != nil {
-			end(fmt.Errorf("%s: %w", b, err))
-			return
+			return fmt.Errorf("%s: %w", b, err)
 		}
 		switch msg.Type {
 		case "next":
@@ -100,19 +143,25 @@ func (sub *subscriber) read() {
 				Errors []gqlError
 			}
 			if err := json.Unmarshal(msg.Payload, &p); err != nil || len(p.Errors) > 0 {
-				end(fmt.Errorf("next: %s", msg.Payload))
-				return
+				return fmt.Errorf("next: %s", msg.Payload)
 			}
 			sub.mu.Lock()
 			sub.events = append(sub.events, p.Data.CommentEvents)
 			sub.mu.Unlock()
 		case "ping":
-			_ = sub.conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"pong"}`))
+			_ = conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"pong"}`))
 		case "error", "complete":
-			end(fmt.Errorf("%s", b))
-			return
+			return fmt.Errorf("%s", b)
 		}
 	}
+}
+
+// resumes returns when the subscriber subscribed again after the server closed its connection for falling
+// behind.
+func (sub *subscriber) resumes() []time.Time {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return append([]time.Time(nil), sub.resumed...)
 }
 
 // received returns the events received so far, and why the subscription ended (nil while it is open).
@@ -133,7 +182,11 @@ func (sub *subscriber) last() string {
 
 // close ends the connection and waits for the reader.
 func (sub *subscriber) close() {
-	sub.conn.CloseNow()
+	sub.mu.Lock()
+	sub.closing = true
+	conn := sub.conn
+	sub.mu.Unlock()
+	conn.CloseNow()
 	<-sub.done
 }
 

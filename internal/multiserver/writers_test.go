@@ -112,13 +112,17 @@ func checkAllStored(t *testing.T, s *server, writes []write) {
 func checkCaughtUp(t *testing.T, who string, s *server, writes []write, allowResync bool, subs ...*subscriber) (resynced bool) {
 	t.Helper()
 	ids := acknowledged(writes)
-	union := func() ([]event, bool) {
+	union := func() ([]event, error) {
 		var all []event
-		ended := true
-		for _, sub := range subs {
+		var ended error // set when every subscription ended: the last one's reason
+		for i, sub := range subs {
 			events, err := sub.received()
 			all = append(all, events...)
-			ended = ended && err != nil
+			if err == nil || (i > 0 && ended == nil) {
+				ended = nil
+			} else {
+				ended = err
+			}
 		}
 		return all, ended
 	}
@@ -134,8 +138,8 @@ func checkCaughtUp(t *testing.T, who string, s *server, writes []write, allowRes
 				missing++
 			}
 		}
-		if missing > 0 && ended {
-			t.Fatalf("%s: the subscription ended, %d acknowledged comments not received", who, missing)
+		if missing > 0 && ended != nil {
+			t.Fatalf("%s: the subscription ended (%v) after %d events, %d acknowledged comments not received", who, ended, len(events), missing)
 		}
 		return missing == 0, fmt.Sprintf("%d of %d acknowledged comments not received", missing, len(ids))
 	})
@@ -162,6 +166,11 @@ func checkCaughtUp(t *testing.T, who string, s *server, writes []write, allowRes
 			t.Errorf("%s received comment %s, which is not in the database", who, id)
 		}
 	}
-	t.Logf("%s received %d ADDED events for %d acknowledged comments (more: committed, but the answer was lost with the server)", who, len(counts), len(ids))
+	resumed := 0
+	for _, sub := range subs {
+		resumed += len(sub.resumes())
+	}
+	t.Logf("%s received %d ADDED events for %d acknowledged comments (more: committed, but the answer was lost); it was closed for falling behind, and resumed from its cursor, %d times",
+		who, len(counts), len(ids), resumed)
 	return false
 }
