@@ -55,6 +55,9 @@ func TestKilledServerLosesNothing(t *testing.T) {
 					probeErrs = append(probeErrs, err)
 				}
 			}
+			if status := b.ready(); status != 200 {
+				probeErrs = append(probeErrs, fmt.Errorf("/readyz answered %d", status))
+			}
 		}
 	}()
 
@@ -93,9 +96,9 @@ func TestKilledServerLosesNothing(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("acknowledged: %d by A, %d by B; %d writes to A failed after the kill; %d reads of B, %d failed", ackedA, ackedB, failedA, probes, len(probeErrs))
+	t.Logf("acknowledged: %d by A, %d by B; %d writes to A failed after the kill; %d reads of B and %d of its /readyz, %d failed", ackedA, ackedB, failedA, probes, probes/2, len(probeErrs))
 	for _, err := range probeErrs[:min(len(probeErrs), 5)] {
-		t.Errorf("a read of B failed: %v", err)
+		t.Errorf("B failed: %v", err)
 	}
 	checkAllStored(t, b, writes)
 
