@@ -16,6 +16,7 @@ type event struct {
 	Cursor    string
 	Kind      string
 	CommentID string
+	at        time.Time // when it came
 }
 
 // subscriber is a graphql-transport-ws connection to one server holding one commentEvents subscription, as
@@ -145,8 +146,10 @@ func (sub *subscriber) readConn(conn *websocket.Conn) error {
 			if err := json.Unmarshal(msg.Payload, &p); err != nil || len(p.Errors) > 0 {
 				return fmt.Errorf("next: %s", msg.Payload)
 			}
+			e := p.Data.CommentEvents
+			e.at = time.Now()
 			sub.mu.Lock()
-			sub.events = append(sub.events, p.Data.CommentEvents)
+			sub.events = append(sub.events, e)
 			sub.mu.Unlock()
 		case "ping":
 			_ = conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"pong"}`))
