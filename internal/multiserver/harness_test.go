@@ -351,6 +351,12 @@ func codeOf(err error) string {
 // within, showing what cond last saw.
 func eventually(t testing.TB, within time.Duration, what string, cond func() (ok bool, saw string)) time.Duration {
 	t.Helper()
+	return eventuallyEvery(t, 10*time.Millisecond, within, what, cond)
+}
+
+// eventuallyEvery is eventually polling every interval, for the tests that measure how long it takes.
+func eventuallyEvery(t testing.TB, interval, within time.Duration, what string, cond func() (ok bool, saw string)) time.Duration {
+	t.Helper()
 	start := time.Now()
 	for {
 		ok, saw := cond()
@@ -360,7 +366,7 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() (ok
 		if time.Since(start) > within {
 			t.Fatalf("%s: not within %s; last saw %s", what, within, saw)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

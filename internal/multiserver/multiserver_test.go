@@ -36,7 +36,7 @@ func newest(t testing.TB, s *server) (id, cacheStatus string) {
 
 // TestCommentPostedOnOneServerIsReadOnTheOther: once a server acknowledged a comment, an anonymous read of the
 // thread on the other server, whose response cache held the thread before, has it within the notification
-// delay (bounded here by 5 s; the delays are logged).
+// delay (bounded here by 5 s; the delays, polled every millisecond, are logged).
 func TestCommentPostedOnOneServerIsReadOnTheOther(t *testing.T) {
 	a, b := startPair(t, pgtest.URL(t), "--rate-limit=false")
 	article := a.sampleArticle(t)
@@ -61,7 +61,7 @@ func TestCommentPostedOnOneServerIsReadOnTheOther(t *testing.T) {
 				if id == before {
 					t.Fatalf("the new comment has the ID of the old newest, %s", id)
 				}
-				d := eventually(t, 5*time.Second, "the comment "+id+" acknowledged by "+tc.from.name+" in an anonymous read on "+tc.to.name, func() (bool, string) {
+				d := eventuallyEvery(t, time.Millisecond, 5*time.Second, "the comment "+id+" acknowledged by "+tc.from.name+" in an anonymous read on "+tc.to.name, func() (bool, string) {
 					got, status := newest(t, tc.to)
 					return got == id, "newest " + got + ", " + status
 				})
