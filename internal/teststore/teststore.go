@@ -1,0 +1,187 @@
+// Package teststore opens the store that the API tests (server, graph, importer, seed) run on: SQLite in the
+// test's temporary directory by default, or a new PostgreSQL database when THREADLINE_TEST_STORE=postgres
+// (with THREADLINE_TEST_POSTGRES naming the server, as internal/pgtest reads it). `make test` runs the API
+// suites once on each. Tests that are about one engine (SQLite's file, WAL, pools, the data_version watcher)
+// say so with Only.
+package teststore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql's "pgx" driver, for Raw on PostgreSQL
+	_ "modernc.org/sqlite"             // database/sql's "sqlite" driver, for Raw on SQLite
+
+	"github.com/threadline/threadline/internal/pgtest"
+	"github.com/threadline/threadline/store/postgres"
+	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/thread"
+)
+
+// Env names the variable that picks the engine: "postgres", or "sqlite" (the default when it is empty).
+const Env = "THREADLINE_TEST_STORE"
+
+// Engines.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Engine returns the engine the tests run on.
+func Engine() string {
+	if os.Getenv(Env) == Postgres {
+		return Postgres
+	}
+	return SQLite
+}
+
+// Store is what the harnesses need of either store: the store itself, and what the server's options take.
+type Store interface {
+	thread.Store
+	Ping(context.Context) error
+	// QueryCount is how many statements the store has sent, for the tests of the cost of a page.
+	QueryCount() int64
+	Close() error
+}
+
+// DB is a store of the test's own, on the engine Engine names.
+type DB struct {
+	Store
+	Engine string
+	// SQLite is the SQLite store; nil on PostgreSQL.
+	SQLite *sqlite.DB
+	// where is the SQLite file's path or the PostgreSQL database's URL.
+	where string
+}
+
+// Open opens a new, migrated store, closed when the test ends, and returns it with a thread service over it.
+// On PostgreSQL it fails the test when THREADLINE_TEST_POSTGRES is not set: asking for PostgreSQL and
+// silently getting nothing would pass every test.
+func Open(tb testing.TB) (*DB, *thread.Service) {
+	tb.Helper()
+	var db *DB
+	if Engine() == Postgres {
+		if !pgtest.Available() {
+			tb.Fatalf("%s=%s needs %s: the URL of a PostgreSQL server the tests may create databases on", Env, Postgres, pgtest.Env)
+		}
+		db = &DB{Engine: Postgres, where: pgtest.URL(tb)}
+	} else {
+		db = &DB{Engine: SQLite, where: filepath.Join(tb.TempDir(), "threadline.db")}
+	}
+	db.Store = db.open(tb)
+	return db, thread.NewService(db.Store)
+}
+
+// Another opens a second store over the same database, as another server would, closed when the test ends.
+func (db *DB) Another(tb testing.TB) Store {
+	tb.Helper()
+	return db.open(tb)
+}
+
+func (db *DB) open(tb testing.TB) Store {
+	tb.Helper()
+	ctx := context.Background()
+	var (
+		s   Store
+		err error
+	)
+	if db.Engine == Postgres {
+		s, err = postgres.Open(ctx, db.where)
+	} else {
+		var lite *sqlite.DB
+		lite, err = sqlite.Open(ctx, db.where)
+		if err == nil && db.SQLite == nil {
+			db.SQLite = lite
+		}
+		s = lite
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Pools returns SQLite's connection pools for the server's /metrics; nil on PostgreSQL.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.SQLite == nil {
+		return nil
+	}
+	return db.SQLite.Pools()
+}
+
+// Only skips the test unless it runs on engine, saying why the test is about that engine.
+func Only(tb testing.TB, engine, why string) {
+	tb.Helper()
+	if Engine() != engine {
+		tb.Skipf("on %s only: %s", engine, why)
+	}
+}
+
+// Raw opens a database/sql connection to the same database, behind the store's back, closed when the test
+// ends: for tests that read what is stored, or change it as another process would. Write its statements in
+// the SQL both engines speak, with $1, $2... for arguments.
+func (db *DB) Raw(tb testing.TB) *sql.DB {
+	tb.Helper()
+	driver, dsn := "sqlite", "file:"+db.where
+	if db.Engine == Postgres {
+		driver, dsn = "pgx", db.where
+	}
+	conn, err := sql.Open(driver, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// Contents returns everything the database holds at rest, by name, for tests that look for what must never
+// be stored: on SQLite the bytes of its files (the database, its WAL and shared memory), on PostgreSQL the text
+// of every row of every table.
+func (db *DB) Contents(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	out := map[string][]byte{}
+	if db.Engine == SQLite {
+		files, _ := filepath.Glob(db.where + "*")
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out[filepath.Base(f)] = b
+		}
+		return out
+	}
+	raw := db.Raw(tb)
+	rows, err := raw.Query(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema()`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			tb.Fatal(err)
+		}
+		tables = append(tables, t)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	slices.Sort(tables)
+	for _, t := range tables {
+		var text sql.NullString
+		q := fmt.Sprintf(`SELECT string_agg(t::text, E'\n') FROM %s AS t`, pgx.Identifier{t}.Sanitize())
+		if err := raw.QueryRow(q).Scan(&text); err != nil {
+			tb.Fatal(err)
+		}
+		out["table "+t] = []byte(text.String)
+	}
+	return out
+}
