@@ -7,12 +7,17 @@ package teststore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql's "pgx" driver, for Raw on PostgreSQL
@@ -33,10 +38,10 @@ const (
 	Postgres = "postgres"
 )
 
-// Engine returns the engine the tests run on.
+// Engine returns the engine the tests run on: THREADLINE_TEST_STORE, or SQLite when it is empty.
 func Engine() string {
-	if os.Getenv(Env) == Postgres {
-		return Postgres
+	if e := os.Getenv(Env); e != "" {
+		return e
 	}
 	return SQLite
 }
@@ -66,13 +71,16 @@ type DB struct {
 func Open(tb testing.TB) (*DB, *thread.Service) {
 	tb.Helper()
 	var db *DB
-	if Engine() == Postgres {
+	switch e := Engine(); e {
+	case Postgres:
 		if !pgtest.Available() {
 			tb.Fatalf("%s=%s needs %s: the URL of a PostgreSQL server the tests may create databases on", Env, Postgres, pgtest.Env)
 		}
-		db = &DB{Engine: Postgres, where: pgtest.URL(tb)}
-	} else {
+		db = &DB{Engine: Postgres, where: pgtest.Copy(tb, migrated(tb))}
+	case SQLite:
 		db = &DB{Engine: SQLite, where: filepath.Join(tb.TempDir(), "threadline.db")}
+	default:
+		tb.Fatalf("%s=%q: want %q or %q", Env, e, SQLite, Postgres)
 	}
 	db.Store = db.open(tb)
 	return db, thread.NewService(db.Store)
@@ -184,4 +192,77 @@ func (db *DB) Contents(tb testing.TB) map[string][]byte {
 		out["table "+t] = []byte(text.String)
 	}
 	return out
+}
+
+// template is the migrated PostgreSQL database that the tests' databases copy: copying it costs half of what
+// creating an empty one and migrating it does. Its name holds a hash of the migrations, so that a changed
+// migration gets a new one; the store's Open still migrates each copy, so a template left half made by a
+// killed test is only slower.
+var template struct {
+	once sync.Once
+	name string
+}
+
+// migrated returns the name of the template, made once per server and shared by the test processes, or ""
+// (copy PostgreSQL's empty template) when the migrations cannot be read from the source tree.
+func migrated(tb testing.TB) string {
+	tb.Helper()
+	template.once.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		dir := filepath.Join(filepath.Dir(file), "..", "..", "store", "postgres", "migrations")
+		files, _ := filepath.Glob(filepath.Join(dir, "*.sql"))
+		if len(files) == 0 {
+			return
+		}
+		h := sha256.New()
+		for _, f := range files { // Glob sorts them
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+			h.Write(b)
+		}
+		name := fmt.Sprintf("threadline_template_%x", h.Sum(nil)[:6])
+		if err := makeTemplate(name); err != nil {
+			tb.Logf("no template database (each test migrates its own): %v", err)
+			return
+		}
+		template.name = name
+	})
+	return template.name
+}
+
+// makeTemplate creates and migrates the database name unless it exists, under an advisory lock so that the
+// test processes of several packages make it once and no one copies it while it is made.
+func makeTemplate(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := os.Getenv(pgtest.Env)
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtext($1))`, name); err != nil {
+		return err
+	}
+	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtext($1))`, name)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil || exists {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + name
+	db, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }
