@@ -294,7 +294,7 @@ func TestLiveCredentialsAreRechecked(t *testing.T) {
 			if _, err := fx.DB.Raw(t).Exec(`UPDATE sites SET signing_secret = 'rotated elsewhere' WHERE slug = 'blog'`); err != nil {
 				t.Fatal(err)
 			}
-			// The store's watcher tells the service of another process's change (see TestServeSeesOtherProcessesWrites).
+			// What tells the service of another process's change: SQLite's watcher (see TestServeSeesOtherProcessesWrites), or PostgreSQL's notifications.
 			fx.Svc.ExternalChange()
 			return "rotated elsewhere"
 		},
