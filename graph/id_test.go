@@ -97,6 +97,8 @@ func FuzzDecodeLogCursor(f *testing.F) {
 func FuzzDecodeEventCursor(f *testing.F) {
 	f.Add(encodeEventCursor(live.Position{Epoch: 12345, Seq: 1}))
 	f.Add(encodeEventCursor(live.Position{Epoch: 1<<64 - 1, Seq: 1<<64 - 1}))
+	f.Add(encodeEventCursor(live.Position{Epoch: live.LogEpoch, XID: 1<<64 - 1, Seq: 1<<63 - 1}))
+	f.Add(encodeEventCursor(live.Position{Epoch: live.LogEpoch, XID: 740, Seq: 12}))
 	f.Add("ZTE6Og")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, cursor string) {

@@ -37,14 +37,35 @@ func optionalID(kind string, id int64) *string {
 	return &gid
 }
 
-// The event cursor is the bus position, behind the same opaque encoding as the log's cursors.
-const eventCursorPrefix = "e1:"
+// The event cursor is the bus position, behind the same opaque encoding as the log's cursors: "e1:" for a
+// position of a single server's in-memory bus (epoch and number; after a restart the epoch is another, and the
+// cursor brings RESYNC), "e2:" for a position in the durable event log of PostgreSQL (transaction and row IDs),
+// valid on every server and after restarts. Each bus answers RESYNC to the other kind.
+const (
+	eventCursorPrefix    = "e1:"
+	eventLogCursorPrefix = "e2:"
+)
 
 func encodeEventCursor(p live.Position) string {
+	if p.Epoch == live.LogEpoch {
+		return encodeOpaque(eventLogCursorPrefix + strconv.FormatUint(p.XID, 36) + ":" + strconv.FormatUint(p.Seq, 36))
+	}
 	return encodeOpaque(eventCursorPrefix + strconv.FormatUint(p.Epoch, 36) + ":" + strconv.FormatUint(p.Seq, 10))
 }
 
 func decodeEventCursor(cursor string) (live.Position, error) {
+	invalid := thread.Errorf(thread.CodeInvalid, "invalid cursor: not a comment event cursor")
+	if raw, ok := decodeOpaque(cursor, eventLogCursorPrefix); ok {
+		xid, id, found := strings.Cut(raw, ":")
+		p := live.Position{Epoch: live.LogEpoch}
+		var err1, err2 error
+		p.XID, err1 = strconv.ParseUint(xid, 36, 64)
+		p.Seq, err2 = strconv.ParseUint(id, 36, 64)
+		if !found || err1 != nil || err2 != nil || p.Seq == 0 {
+			return live.Position{}, invalid
+		}
+		return p, nil
+	}
 	raw, ok := decodeOpaque(cursor, eventCursorPrefix)
 	epoch, seq, found := strings.Cut(raw, ":")
 	var p live.Position
@@ -52,7 +73,7 @@ func decodeEventCursor(cursor string) (live.Position, error) {
 	p.Epoch, err1 = strconv.ParseUint(epoch, 36, 64)
 	p.Seq, err2 = strconv.ParseUint(seq, 10, 64)
 	if !ok || !found || err1 != nil || err2 != nil || p.Seq == 0 {
-		return live.Position{}, thread.Errorf(thread.CodeInvalid, "invalid cursor: not a comment event cursor")
+		return live.Position{}, invalid
 	}
 	return p, nil
 }

@@ -89,14 +89,14 @@ func TestCatchingUp(t *testing.T) {
 	for i := int64(1); i <= 6; i++ {
 		m.Publish(event(1+i%2, i)) // articles 2,1,2,1,2,1
 	}
-	s := m.Subscribe(1, Position{m.epoch, 2}) // after event 2: events 4 and 6 are article 1's
+	s := m.Subscribe(1, Position{Epoch: m.epoch, Seq: 2}) // after event 2: events 4 and 6 are article 1's
 	if ids, _ := drain(s); len(ids) != 2 || ids[0] != 4 || ids[1] != 6 {
 		t.Errorf("caught up on %v", ids)
 	}
 	for i := int64(7); i <= 20; i++ {
 		m.Publish(event(1, i))
 	}
-	old := m.Subscribe(1, Position{m.epoch, 3}) // the ring holds 13..20 only
+	old := m.Subscribe(1, Position{Epoch: m.epoch, Seq: 3}) // the ring holds 13..20 only
 	if _, open := drain(old); open || !errors.Is(old.Err(), ErrMissed) {
 		t.Errorf("a subscription after a forgotten event: open %v, err %v", open, old.Err())
 	}
@@ -104,10 +104,10 @@ func TestCatchingUp(t *testing.T) {
 	for i := int64(1); i <= 5; i++ {
 		tooMany.Publish(event(1, i))
 	}
-	if s := tooMany.Subscribe(1, Position{tooMany.epoch, 1}); !errors.Is(s.Err(), ErrMissed) {
+	if s := tooMany.Subscribe(1, Position{Epoch: tooMany.epoch, Seq: 1}); !errors.Is(s.Err(), ErrMissed) {
 		t.Errorf("more to catch up on than the buffer holds: err %v", s.Err())
 	}
-	if s := m.Subscribe(1, Position{m.epoch + 2, 19}); !errors.Is(s.Err(), ErrMissed) {
+	if s := m.Subscribe(1, Position{Epoch: m.epoch + 2, Seq: 19}); !errors.Is(s.Err(), ErrMissed) {
 		t.Errorf("a position from before a restart: err %v", s.Err())
 	}
 }
@@ -129,12 +129,12 @@ func TestHistoryIsBoundedInBytes(t *testing.T) {
 	if bytes > DefaultHistoryBytes || kept >= 4096 || kept == 0 {
 		t.Fatalf("the history keeps %d events in %d bytes; the bound is %d bytes", kept, bytes, DefaultHistoryBytes)
 	}
-	if s := m.Subscribe(1, Position{m.epoch, 4090}); s.Err() != nil {
+	if s := m.Subscribe(1, Position{Epoch: m.epoch, Seq: 4090}); s.Err() != nil {
 		t.Errorf("catching up on the last events: %v", s.Err())
 	} else if ids, _ := drain(s); len(ids) != 6 || ids[0] != 4091 {
 		t.Errorf("caught up on %v", ids)
 	}
-	if s := m.Subscribe(1, Position{m.epoch, 1}); !errors.Is(s.Err(), ErrMissed) {
+	if s := m.Subscribe(1, Position{Epoch: m.epoch, Seq: 1}); !errors.Is(s.Err(), ErrMissed) {
 		t.Errorf("catching up on a forgotten event: err %v", s.Err())
 	}
 }
