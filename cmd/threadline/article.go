@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/store"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -33,7 +33,7 @@ func runArticle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fs := flag.NewFlagSet("threadline article create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "threadline.db", "SQLite database file")
+	dbSetting := dbFlag(fs)
 	site := fs.String("site", "", "the slug of the article's site")
 	key := fs.String("key", "", "the article's key: the data-article of its page")
 	title := fs.String("title", "", "the article's title (default: the key)")
@@ -45,7 +45,7 @@ func runArticle(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return errors.New("article create needs --site and --key")
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := store.Open(ctx, *dbSetting)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 // lockServe takes the lock that makes one `threadline serve` the only server of a database file: an exclusive
 // flock on a file beside it. The kernel drops the lock when the process ends, however it ends (kill -9
 // included), so no stale lock is ever left to clean up; the file itself stays, and means nothing unlocked.
-// The lock is only for servers: the other commands (import, site, export, backup, migrate) run beside one.
+// The lock is only for servers: the other commands (import, site, export, backup, migrate) run beside one. A
+// PostgreSQL database takes no lock: any number of servers share it.
 func lockServe(db string) (release func(), err error) {
 	path := lockPath(db)
 	// Never through a symbolic link, and only a regular file: the server may run as a user who could be made to
@@ -40,7 +41,8 @@ func lockServe(db string) (release func(), err error) {
 			}
 		}
 		return nil, fmt.Errorf("a threadline server (%s) already serves %s: it holds %s. One server per database "+
-			"file: stop that one, or give this one another --db (import, site, export and backup may run beside it)",
+			"file: stop that one, or give this one another --db (import, site, export and backup may run beside it; "+
+			"several servers share a postgres:// database)",
 			holder, strings.TrimSuffix(path, ".lock"), path)
 	}
 	// The holder's process ID, for the message above and for people; the lock, not this, is what counts.

@@ -19,17 +19,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threadline/threadline/internal/pgtest"
 	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
 // clearEnv unsets every THREADLINE_ variable for the test, so that the environment the tests run in cannot
-// change what they see. Tests that call it must not be parallel.
+// change what they see; all but the one that names the tests' PostgreSQL server. Tests that call it must not
+// be parallel.
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "THREADLINE_") {
+		if strings.HasPrefix(name, "THREADLINE_") && name != pgtest.Env {
 			t.Setenv(name, "") // restores the value after the test
 			os.Unsetenv(name)
 		}
@@ -54,8 +56,14 @@ func TestRun(t *testing.T) {
 		{name: "-h", args: []string{"-h"}, wantStderr: []string{"Usage:"}},
 		{name: "--help", args: []string{"--help"}, wantStderr: []string{"Usage:"}},
 		{name: "serve --help", args: []string{"serve", "--help"}, wantHelp: true,
-			wantStderr: []string{"-addr", "(env THREADLINE_ADDR)", "-db", "(env THREADLINE_DB)", "-log-level", "(env THREADLINE_LOG_LEVEL)", "(env THREADLINE_SAMPLE)"}},
-		{name: "migrate -h", args: []string{"migrate", "-h"}, wantHelp: true, wantStderr: []string{"-db", "(env THREADLINE_DB)"}},
+			wantStderr: []string{"-addr", "(env THREADLINE_ADDR)", "-db", "SQLite file (created if missing) or postgres:// URL", "(env THREADLINE_DB)", "-drain", "(default 5s)", "-log-level", "(env THREADLINE_LOG_LEVEL)", "(env THREADLINE_SAMPLE)"}},
+		{name: "migrate -h", args: []string{"migrate", "-h"}, wantHelp: true, wantStderr: []string{"-db", "SQLite file (created if missing) or postgres:// URL", "(env THREADLINE_DB)"}},
+		{name: "export -h", args: []string{"export", "-h"}, wantHelp: true, wantStderr: []string{"SQLite file (created if missing) or postgres:// URL"}},
+		{name: "import -h", args: []string{"import", "-h"}, wantHelp: true, wantStderr: []string{"SQLite file (created if missing) or postgres:// URL"}},
+		{name: "site create -h", args: []string{"site", "create", "-h"}, wantHelp: true, wantStderr: []string{"SQLite file (created if missing) or postgres:// URL"}},
+		{name: "article create -h", args: []string{"article", "create", "-h"}, wantHelp: true, wantStderr: []string{"SQLite file (created if missing) or postgres:// URL"}},
+		{name: "backup -h", args: []string{"backup", "-h"}, wantHelp: true, wantStderr: []string{"pg_dump"}},
+		{name: "serve with another kind of URL", args: []string{"serve", "--db", "mysql://app:s3cret@db/x"}, wantErr: "mysql://"},
 		{name: "serve with an unknown flag", args: []string{"serve", "--db", filepath.Join(dir, "x.db"), "--bogus"}, wantErr: "bogus"},
 		{name: "serve with a bad address", args: []string{"serve", "--db", filepath.Join(dir, "x.db"), "--addr", "8080"}, wantErr: "--addr"},
 		{name: "serve with a bad log format", args: []string{"serve", "--db", filepath.Join(dir, "x.db"), "--log-format", "xml"}, wantErr: "--log-format"},
@@ -241,6 +249,12 @@ func TestServeConfigValidate(t *testing.T) {
 		{"host without port", func(c *serveConfig) { c.Addr = "localhost" }, "--addr"},
 		{"unbracketed IPv6", func(c *serveConfig) { c.Addr = "::1:8080:x" }, "--addr"},
 		{"empty db", func(c *serveConfig) { c.DB = "" }, "--db"},
+		{"postgres db", func(c *serveConfig) { c.DB = "postgres://app@db.example/threadline?sslmode=verify-full" }, ""},
+		{"postgresql db", func(c *serveConfig) { c.DB = "postgresql://app@db.example/threadline" }, ""},
+		{"mistyped postgres URL", func(c *serveConfig) { c.DB = "postgres:/db.example/threadline" }, "postgres://"},
+		{"another kind of URL", func(c *serveConfig) { c.DB = "mysql://app@db.example/threadline" }, "mysql://"},
+		{"no drain", func(c *serveConfig) { c.Drain = 0 }, ""},
+		{"negative drain", func(c *serveConfig) { c.Drain = -time.Second }, "--drain"},
 		{"xml logs", func(c *serveConfig) { c.LogFormat = "xml" }, "--log-format"},
 		{"empty log format", func(c *serveConfig) { c.LogFormat = "" }, "--log-format"},
 		{"upper-case log format", func(c *serveConfig) { c.LogFormat = "JSON" }, "--log-format"},
@@ -399,7 +413,10 @@ const loadedMsg = "loaded the sample article"
 
 func TestServeEndToEnd(t *testing.T) {
 	clearEnv(t)
-	db := filepath.Join(t.TempDir(), "threadline.db")
+	eachStore(t, testServeEndToEnd)
+}
+
+func testServeEndToEnd(t *testing.T, db string) {
 
 	// First start: a new database, the sample loaded, text logs.
 	first := startServe(t, "--db", db)
@@ -413,7 +430,7 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, want := range []string{
 		`msg="` + loadedMsg + `" site=demo article=social-credit`,
 		`msg="threadline is serving" url=http://` + first.addr,
-		`db=` + db,
+		`db=`, db,
 		`msg="shutting down"`,
 	} {
 		if !strings.Contains(log, want) {
@@ -473,7 +490,10 @@ func TestServeEndToEnd(t *testing.T) {
 
 func TestServeWithoutSample(t *testing.T) {
 	clearEnv(t)
-	db := filepath.Join(t.TempDir(), "empty.db")
+	eachStore(t, testServeWithoutSample)
+}
+
+func testServeWithoutSample(t *testing.T, db string) {
 	s := startServe(t, "--db", db, "--sample=false")
 	if n := s.commentCount(t); n != -1 {
 		t.Errorf("commentCount = %d, want no sample article", n)
@@ -608,8 +628,12 @@ func TestBackupCommand(t *testing.T) {
 // TestImportAndExportCommands imports a Disqus file into a site made with `site create`, dry run first, then
 // exports it.
 func TestImportAndExportCommands(t *testing.T) {
+	clearEnv(t)
+	eachStore(t, testImportAndExportCommands)
+}
+
+func testImportAndExportCommands(t *testing.T, db string) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "t.db")
 	if err := run(ctx, []string{"site", "create", "--db", db, "--slug", "gazette", "--name", "Gazette"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -642,5 +666,37 @@ func TestImportAndExportCommands(t *testing.T) {
 	}
 	if err := run(ctx, []string{"import", "--db", db, "--site", "gazette", "--format", "wxr", file}, io.Discard, io.Discard); err == nil {
 		t.Error("a Disqus file imported as WXR")
+	}
+
+	// The other formats, and an article made by hand, in sites of their own.
+	for _, tt := range []struct {
+		site, format, file, want string
+	}{
+		{"press", "wxr", "wordpress.xml", "imported 2 articles and 7 comments"},
+		{"archive", "threadline", "threadline.json", "imported 2 articles and 7 comments"},
+	} {
+		if tt.format != "threadline" { // a Threadline export creates its site
+			if err := run(ctx, []string{"site", "create", "--db", db, "--slug", tt.site, "--name", tt.site}, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out.Reset()
+		if err := run(ctx, []string{"import", "--db", db, "--site", tt.site, "--format", tt.format, filepath.Join("..", "..", "importer", "testdata", tt.file)}, &out, io.Discard); err != nil {
+			t.Fatalf("import %s: %v", tt.format, err)
+		}
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("import %s said:\n%s\nwant %q", tt.format, out.String(), tt.want)
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"article", "create", "--db", db, "--site", "press", "--key", "launch", "--title", "Launch day"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"export", "--db", db, "--site", "press"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"key":"launch"`) || !strings.Contains(out.String(), `"title":"Launch day"`) {
+		t.Errorf("the export lacks the article made by hand:\n%.800s", out.String())
 	}
 }

@@ -6,20 +6,20 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/store"
 )
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("threadline migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "threadline.db", "SQLite database file; created if missing")
+	dbSetting := dbFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := store.Open(ctx, *dbSetting)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: schema up to date\n", *dbPath)
+	fmt.Fprintf(stdout, "%s: schema up to date\n", db)
 	return db.Close()
 }

@@ -10,13 +10,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/threadline/threadline/graph"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
+	"github.com/threadline/threadline/store"
 	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
@@ -37,6 +40,9 @@ type serveConfig struct {
 	SubscriptionIdle           time.Duration
 	LogFormat                  string
 	LogLevel                   slog.Level
+	// Drain is how long a server told to stop by SIGTERM keeps serving with /readyz at 503, so that a load
+	// balancer stops sending it requests before it closes its connections.
+	Drain time.Duration
 }
 
 func (c *serveConfig) validate() error {
@@ -48,8 +54,11 @@ func (c *serveConfig) validate() error {
 			return fmt.Errorf("--demo-addr %q: want HOST:PORT or :PORT", c.DemoAddr)
 		}
 	}
-	if c.DB == "" {
-		return errors.New("--db must name a file")
+	if err := store.Check(c.DB); err != nil {
+		return err
+	}
+	if c.Drain < 0 {
+		return fmt.Errorf("--drain %s: want 0 or more", c.Drain)
 	}
 	if c.SubscriptionsPerConnection < 1 || c.SubscriptionsPerClient < 1 || c.SubscriptionIdle <= 0 {
 		return errors.New("--subscriptions-per-connection, --subscriptions-per-client and --subscription-idle must be positive")
@@ -66,7 +75,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&cfg.DemoAddr, "demo-addr", "", "address of a demo publisher page embedding the sample thread, on its own origin; none when empty")
-	fs.StringVar(&cfg.DB, "db", "threadline.db", "SQLite database file; created and migrated if missing")
+	fs.StringVar(&cfg.DB, "db", "threadline.db", dbUsage+"; migrated at start. Any number of servers may share a PostgreSQL database; a SQLite file has one server")
 	fs.BoolVar(&cfg.RateLimit, "rate-limit", true, "limit how fast one reader and one client address may write (counts kept in memory only)")
 	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", false, "behind a reverse proxy: rate-limit by the client address it puts last in X-Forwarded-For")
 	fs.IntVar(&cfg.SubscriptionsPerConnection, "subscriptions-per-connection", graph.DefaultSubscriptionsPerConnection, "live subscriptions one WebSocket connection may hold")
@@ -75,6 +84,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.Sample, "sample", true, "load the sample article into the demo site if it is not there")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "lowest level logged: DEBUG, INFO, WARN or ERROR")
+	fs.DurationVar(&cfg.Drain, "drain", defaultDrain, "on SIGTERM, keep serving this long with /readyz answering 503 before closing connections, "+
+		"so that a load balancer checking /readyz (every 2 s, 2 failures: deploy/haproxy.cfg) moves traffic away first; 0 stops at once. "+
+		"Ctrl-C (SIGINT) or a second signal stops without waiting")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -84,18 +96,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	log := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	tuneGC()
-	// One server per database file: a second one's cache would never hear of the first one's writes. Taken
-	// before the database is opened, released after it is closed.
-	unlock, err := lockServe(cfg.DB)
+	db, closeDB, err := openServeDB(ctx, cfg.DB)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	db, err := sqlite.Open(ctx, cfg.DB)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeDB()
 	svc := thread.NewService(db)
 	if cfg.RateLimit {
 		svc.SetRateLimits(thread.DefaultRateLimits)
@@ -122,10 +127,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	opts := server.Options{Log: log, Health: db.Ping, Ready: ready, TrustProxy: cfg.TrustProxy,
+		SubscriptionsPerConnection: cfg.SubscriptionsPerConnection, SubscriptionsPerClient: cfg.SubscriptionsPerClient,
+		IdleTimeout: cfg.SubscriptionIdle}
+	if db.SQLite != nil {
+		opts.Pools = db.SQLite.Pools()
+	}
 	srv := &http.Server{
-		Handler: server.New(svc, server.Options{Log: log, Health: db.Ping, Ready: ready, Pools: db.Pools(), TrustProxy: cfg.TrustProxy,
-			SubscriptionsPerConnection: cfg.SubscriptionsPerConnection, SubscriptionsPerClient: cfg.SubscriptionsPerClient,
-			IdleTimeout: cfg.SubscriptionIdle}),
+		Handler:           server.New(svc, opts),
 		ReadHeaderTimeout: 5 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadTimeout:       30 * time.Second,
@@ -133,22 +142,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	// Commands run beside the server (import, site) and other SQLite clients write to the same file: each of
-	// their commits empties the response cache, within a quarter of a second. Started once the cache is
-	// registered (server.New) and before the first request; stopped before the database is closed.
-	var lastWarned time.Time // the polls fail together: one line a minute says it
-	watcher, err := db.Watch(sqlite.DefaultWatchInterval, svc.ExternalChange, func(err error) {
-		if time.Since(lastWarned) >= time.Minute {
-			lastWarned = time.Now()
-			log.Warn("cannot tell whether other processes changed the database; cached answers may be stale until it answers", "err", err)
-		}
-	})
+	// Started once the cache is registered (server.New) and before the first request; stopped before the
+	// database is closed.
+	stopWatching, err := watchOtherWriters(db, svc, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	defer watcher.Stop()
-	log.Info("threadline is serving", "url", "http://"+displayAddr(ln.Addr()), "graphql", "/graphql", "db", cfg.DB)
+	defer stopWatching()
+	log.Info("threadline is serving", "url", "http://"+displayAddr(ln.Addr()), "graphql", "/graphql", "db", db.String())
 
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{ln}
@@ -178,8 +180,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	// Listening for a second signal before /readyz turns: one sent on seeing the 503 is never missed.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
 	draining.Store(true)
+	if drain := drainFor(ctx, cfg.Drain); drain > 0 {
+		log.Info("draining: /readyz answers 503, requests are still served; a second signal stops now", "for", drain)
+		t := time.NewTimer(drain)
+		select {
+		case <-t.C:
+		case <-again:
+			t.Stop()
+		}
+	}
+	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var errs []error
@@ -187,6 +202,62 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		errs = append(errs, s.Shutdown(shutdownCtx))
 	}
 	return errors.Join(errs...)
+}
+
+// openServeDB opens the database serve runs on; closeDB closes it. A SQLite file has one server: a second one's
+// cache would never hear of the first one's writes, so its lock is taken before the file is opened and released
+// after it is closed. A PostgreSQL database takes any number of servers.
+func openServeDB(ctx context.Context, setting string) (db *store.DB, closeDB func(), err error) {
+	unlock := func() {}
+	if !store.IsPostgres(setting) {
+		if unlock, err = lockServe(setting); err != nil {
+			return nil, nil, err
+		}
+	}
+	db, err = store.Open(ctx, setting)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return db, func() {
+		db.Close()
+		unlock()
+	}, nil
+}
+
+// watchOtherWriters makes what other processes commit to the database reach svc's caches. On SQLite, the
+// commands run beside the server (import, site) and other clients write to the same file: each of their commits
+// empties the response cache, within a quarter of a second.
+func watchOtherWriters(db *store.DB, svc *thread.Service, log *slog.Logger) (stop func(), err error) {
+	if db.SQLite == nil {
+		return func() {}, nil
+	}
+	var lastWarned time.Time // the polls fail together: one line a minute says it
+	watcher, err := db.SQLite.Watch(sqlite.DefaultWatchInterval, svc.ExternalChange, func(err error) {
+		if time.Since(lastWarned) >= time.Minute {
+			lastWarned = time.Now()
+			log.Warn("cannot tell whether other processes changed the database; cached answers may be stale until it answers", "err", err)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return watcher.Stop, nil
+}
+
+// defaultDrain outlasts a load balancer's verdict: HAProxy, checking /readyz every 2 s and taking a server out
+// after 2 failures (deploy/haproxy.cfg), stops sending within 4 s of the first 503.
+const defaultDrain = 5 * time.Second
+
+// drainFor returns how long serve drains before it stops: drain when SIGTERM stopped it, the signal of
+// process managers (systemd, Docker, Kubernetes) that may have a load balancer to tell; none for Ctrl-C at a
+// terminal or for a caller's cancel.
+func drainFor(ctx context.Context, drain time.Duration) time.Duration {
+	var sig stopSignal
+	if errors.As(context.Cause(ctx), &sig) && sig.Signal == syscall.SIGTERM {
+		return drain
+	}
+	return 0
 }
 
 // maxHeaderBytes bounds a request's line and headers (net/http's default is 1 MiB). The longest is a GraphQL GET,

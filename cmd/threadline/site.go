@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/store"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -24,7 +24,7 @@ Usage:
   threadline site rotate-secret --slug SLUG
   threadline site add-moderator --slug SLUG --name NAME
 
-Every command takes --db (env THREADLINE_DB). create prints the site's signing secret and a moderator key,
+Every command takes --db (env THREADLINE_DB): a SQLite file or a postgres:// URL. create prints the site's signing secret and a moderator key,
 and add-moderator and rotate-secret print theirs: each is shown once. In update, --origin and --rule replace
 the whole list.
 
@@ -66,7 +66,7 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *f.slug == "" && args[0] != "list" {
 		return fmt.Errorf("--slug is required")
 	}
-	db, err := sqlite.Open(ctx, *f.db)
+	db, err := store.Open(ctx, *f.db)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ type siteFlags struct {
 func newSiteFlags(command string, stderr io.Writer, cmd siteCommand) *siteFlags {
 	f := &siteFlags{fs: flag.NewFlagSet("threadline site "+command, flag.ContinueOnError)}
 	f.fs.SetOutput(stderr)
-	f.db = f.fs.String("db", "threadline.db", "SQLite database file")
+	f.db = dbFlag(f.fs)
 	f.slug = f.fs.String("slug", "", "the site's slug: lowercase letters, digits and dashes")
 	switch {
 	case cmd.nameOnly:

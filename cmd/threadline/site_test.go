@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,7 +10,11 @@ import (
 
 // TestSiteCommands runs the site commands as a site owner would, on one database file.
 func TestSiteCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "sites.db")
+	clearEnv(t)
+	eachStore(t, testSiteCommands)
+}
+
+func testSiteCommands(t *testing.T, db string) {
 	site := func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), append([]string{"site"}, append(args, "--db", db)...), &out, &errOut)

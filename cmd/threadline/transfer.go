@@ -15,7 +15,7 @@ import (
 
 	"github.com/threadline/threadline/archive"
 	"github.com/threadline/threadline/importer"
-	"github.com/threadline/threadline/store/sqlite"
+	"github.com/threadline/threadline/store"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -27,7 +27,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "Usage: threadline import --site SLUG --format %s [--dry-run] FILE\n\n", strings.Join(importer.Formats, "|"))
 		fs.PrintDefaults()
 	}
-	dbPath := fs.String("db", "threadline.db", "SQLite database file")
+	dbSetting := dbFlag(fs)
 	site := fs.String("site", "", "the slug of the site to import into (a Threadline export creates it if missing)")
 	format := fs.String("format", "", "the file's format: "+strings.Join(importer.Formats, ", "))
 	dryRun := fs.Bool("dry-run", false, "read and check the whole file, write nothing")
@@ -47,7 +47,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := store.Open(ctx, *dbSetting)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func printSummary(w io.Writer, s *importer.Summary, took time.Duration) {
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("threadline export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dbPath := fs.String("db", "threadline.db", "SQLite database file")
+	dbSetting := dbFlag(fs)
 	site := fs.String("site", "", "the slug of the site to export")
 	article := fs.String("article", "", "export only the article with this key")
 	if err := parseFlags(fs, args); err != nil {
@@ -108,7 +108,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Usage()
 		return errors.New("export needs --site, and writes to standard output")
 	}
-	db, err := sqlite.Open(ctx, *dbPath)
+	db, err := store.Open(ctx, *dbSetting)
 	if err != nil {
 		return err
 	}
