@@ -63,11 +63,13 @@ test: needs lint wasm $(AUDIT)/node_modules $(AXE)/node_modules $(WSCLIENT)/node
 API_PKGS := ./server/ ./graph/ ./importer/ ./seed/
 # test_both runs every test with SQLite and the PostgreSQL store's own tests, then the API suites on PostgreSQL
 # (its argument says where PostgreSQL is); both passes run, and it fails if either failed.
-test_both = status=0; \
+test_both = status=0; t=$$(date +%s); \
 	echo "==> pass 1 of 2: go test ./... (the API on SQLite; the PostgreSQL store's own tests $(1))"; \
 	THREADLINE_TEST_STORE=sqlite $(GO) test -count=1 ./... || status=$$?; \
+	echo "    pass 1 took $$(( $$(date +%s) - t ))s"; t=$$(date +%s); \
 	echo "==> pass 2 of 2: the API suites on PostgreSQL $(1): THREADLINE_TEST_STORE=postgres go test $(API_PKGS)"; \
 	THREADLINE_TEST_STORE=postgres $(GO) test -count=1 $(API_PKGS) || status=$$?; \
+	echo "    pass 2 took $$(( $$(date +%s) - t ))s"; \
 	exit $$status
 
 # needs stops early, with what to do, when a program the tests run is missing.
