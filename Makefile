@@ -9,10 +9,11 @@ AUDIT   := tools/graphql-http-audit
 AXE     := tools/axe
 WSCLIENT := tools/graphql-ws-client
 FUZZTIME ?= 20s
-# The throwaway PostgreSQL cluster that `make test` starts when PostgreSQL is installed (see .ci/postgres).
+# The throwaway PostgreSQL cluster that `make test` starts when PostgreSQL is installed (see .ci/postgres). Not
+# PGPORT: given on make's command line it would be exported, and libpq's clients would take it as their default.
 PGCLUSTER := .ci/postgres
-PGDIR   ?= /tmp/threadline-test-pg
-PGPORT  ?= 55432
+TEST_PGDIR   ?= /tmp/threadline-test-pg
+TEST_PGPORT  ?= 55432
 
 .PHONY: run build install deps needs wasm test lint generate bench loadtest loadtest-cluster fanout fanout-cross importbench widgetperf fuzz clean
 
@@ -49,12 +50,12 @@ deps:
 test: needs lint wasm $(AUDIT)/node_modules $(AXE)/node_modules $(WSCLIENT)/node_modules
 	@if [ -n "$$THREADLINE_TEST_POSTGRES" ]; then \
 		$(call test_both,at $$THREADLINE_TEST_POSTGRES); \
-	elif $(PGCLUSTER) start $(PGDIR) $(PGPORT) >$(PGDIR).env 2>$(PGDIR).err; then \
-		. $(PGDIR).env; status=0; ( $(call test_both,in a throwaway cluster on port $(PGPORT)) ) || status=$$?; \
-		$(PGCLUSTER) stop $(PGDIR); rm -f $(PGDIR).env $(PGDIR).err; exit $$status; \
+	elif $(PGCLUSTER) start $(TEST_PGDIR) $(TEST_PGPORT) >$(TEST_PGDIR).env 2>$(TEST_PGDIR).err; then \
+		. $(TEST_PGDIR).env; status=0; ( $(call test_both,in a throwaway cluster on port $(TEST_PGPORT)) ) || status=$$?; \
+		$(PGCLUSTER) stop $(TEST_PGDIR); rm -f $(TEST_PGDIR).env $(TEST_PGDIR).err; exit $$status; \
 	else \
-		echo "==> PostgreSQL tests skipped: $$(head -1 $(PGDIR).err) (or set THREADLINE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres)"; \
-		rm -f $(PGDIR).env $(PGDIR).err; $(GO) test -count=1 ./...; \
+		echo "==> PostgreSQL tests skipped: $$(head -1 $(TEST_PGDIR).err) (or set THREADLINE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres)"; \
+		rm -f $(TEST_PGDIR).env $(TEST_PGDIR).err; $(GO) test -count=1 ./...; \
 	fi
 	cd third_party/go-app && $(GO) test -count=1 -run 'TestEncodeAttribute' ./pkg/app   # our patch of go-app, its own module
 
