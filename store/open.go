@@ -46,6 +46,10 @@ func Open(ctx context.Context, setting string) (*DB, error) {
 	return &DB{Store: lite, SQLite: lite, shown: setting}, nil
 }
 
+// LogsEvents reports whether every write records its events in the log the servers on the database share
+// (PostgreSQL): see thread.EventLogger.
+func (db *DB) LogsEvents() bool { return db.Postgres != nil }
+
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if db.Postgres != nil {

@@ -45,9 +45,85 @@ func (s *Service) OnEvent(fn func(Event)) {
 // order. The store has one writer connection, so this adds no waiting that the database did not already impose.
 type writeOrder struct{ sync.Mutex }
 
+// EventLogger is implemented by a store that records, in the transaction of each write, what the write
+// announces (the events of Announced, or that an article changed) in a durable log every server reads
+// (store/postgres). A server that follows that log (PublishFromLog) publishes from it: the database orders
+// the commits, and each server's follower publishes the events, in that order, to its subscribers and tells
+// ChangedElsewhere what changed.
+type EventLogger interface {
+	LogsEvents() bool
+}
+
+// CommentWrite names a write to a comment, for Announced.
+type CommentWrite int
+
+// The writes to a comment that announce live events.
+const (
+	WriteAdd      CommentWrite = iota + 1 // posted
+	WriteEdit                             // its author changed its body
+	WriteDelete                           // its author deleted it
+	WriteLike                             // liked or unliked
+	WriteModerate                         // a moderator, or readers' reports, moved it between statuses
+)
+
+// Announced returns the events a committed write announces, about c as it now is (for a deletion, as
+// DeletedComment returns it), on site siteID. from is c's status before the write (for WriteModerate: no
+// event when its status did not change). The Service announces them in process; a store that logs events
+// (EventLogger) records the same ones in the write's transaction.
+func Announced(w CommentWrite, siteID int64, from Status, c *Comment) []Event {
+	if c == nil {
+		return nil
+	}
+	var kind EventKind
+	switch w {
+	case WriteAdd:
+		kind = EventAdded
+	case WriteEdit:
+		kind = EventEdited
+	case WriteDelete:
+		kind = EventDeleted
+	case WriteLike:
+		kind = EventLiked
+	case WriteModerate:
+		switch {
+		case c.Status == from:
+			return nil
+		case c.Status == StatusRemoved:
+			kind = EventRemoved
+		case c.Status == StatusPending:
+			kind = EventHeld
+		case from == StatusRemoved:
+			kind = EventRestored
+		default:
+			kind = EventAdded // a pending comment approved: readers see it for the first time
+		}
+	default:
+		return nil
+	}
+	return []Event{{Kind: kind, SiteID: siteID, Comment: c}}
+}
+
+// DeletedComment returns what the deletion of c, as it was, leaves for its event: the placeholder the store
+// returned, or, when its row is gone (nil), a comment that holds only its IDs.
+func DeletedComment(c, placeholder *Comment) *Comment {
+	if placeholder != nil {
+		return placeholder
+	}
+	return &Comment{ID: c.ID, ArticleID: c.ArticleID, ParentID: c.ParentID, Status: StatusDeleted, Depth: c.Depth}
+}
+
 // inOrder runs write and then, before any other write may commit, tells the OnChange functions of the article
-// it changed and the OnEvent functions of its events (none when events returns none).
+// it changed and the OnEvent functions of its events (none when events returns none). Once the Service
+// publishes from its store's log (PublishFromLog) it only runs write and tells OnChange, here at once (this
+// server's cache), while the log tells every server's, and publishes the events.
 func inOrder[T any](ctx context.Context, s *Service, articleID int64, write func() (T, error), events func(T) []Event) (T, error) {
+	if s.logged.Load() {
+		v, err := write()
+		if err == nil {
+			s.changed(articleID)
+		}
+		return v, err
+	}
 	s.order.Lock()
 	defer s.order.Unlock()
 	v, err := write()
@@ -70,14 +146,16 @@ func inOrder[T any](ctx context.Context, s *Service, articleID int64, write func
 	return v, nil
 }
 
-// one returns a function that makes one event of kind about the comment a write returns. author is the
-// comment's author when the caller has it at hand (the viewer who wrote it), nil to look it up.
-func one(kind EventKind, siteID int64, author *Reader) func(*Comment) []Event {
+// announce returns a function that makes the events of write w about the comment a write returns, whose status
+// was from. author is the comment's author when the caller has it at hand (the viewer who wrote it), nil to
+// look it up.
+func announce(w CommentWrite, siteID int64, from Status, author *Reader) func(*Comment) []Event {
 	return func(c *Comment) []Event {
-		if c == nil {
-			return nil
+		list := Announced(w, siteID, from, c)
+		for i := range list {
+			list[i].Author = author
 		}
-		return []Event{{Kind: kind, SiteID: siteID, Comment: c, Author: author}}
+		return list
 	}
 }
 

@@ -40,6 +40,9 @@ type ImportStats struct {
 	OrphanReplies     int // replies whose parent the import does not have, imported as top-level comments
 }
 
+// Wrote reports whether the import created anything readers see.
+func (st ImportStats) Wrote() bool { return st.Threads > 0 || st.Comments > 0 }
+
 // Add adds o to st.
 func (st *ImportStats) Add(o ImportStats) {
 	st.Threads += o.Threads
@@ -110,7 +113,7 @@ func (s *Service) Import(ctx context.Context, siteSlug, source string, threads [
 		}
 	}
 	st, err := s.transfers.ImportBatch(ctx, site.ID, source, threads, posts)
-	if err == nil && (st.Threads > 0 || st.Comments > 0) {
+	if err == nil && st.Wrote() {
 		s.changed(0)
 	}
 	return st, err

@@ -236,26 +236,7 @@ func (s *Service) moderateComment(ctx context.Context, id int64, a *ModerationAc
 	a.SiteID, a.ArticleID, a.CommentID, a.ReaderID = site.ID, article.ID, c.ID, c.AuthorID
 	a.Moderator, a.At = viewerOf(ctx).moderator(), s.now()
 	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.moderation.Moderate(ctx, a, &change) },
-		func(moderated *Comment) []Event { return statusEvent(c.Status, moderated, site.ID) })
-}
-
-// statusEvent returns the event of a comment's move from status from to where it now is: none when its
-// status did not change.
-func statusEvent(from Status, c *Comment, siteID int64) []Event {
-	var kind EventKind
-	switch {
-	case c.Status == from:
-		return nil
-	case c.Status == StatusRemoved:
-		kind = EventRemoved
-	case c.Status == StatusPending:
-		kind = EventHeld
-	case from == StatusRemoved:
-		kind = EventRestored
-	default:
-		kind = EventAdded // a pending comment approved: readers see it for the first time
-	}
-	return []Event{{Kind: kind, SiteID: siteID, Comment: c}}
+		func(moderated *Comment) []Event { return Announced(WriteModerate, site.ID, c.Status, moderated) })
 }
 
 // hideUnseen answers NOT_FOUND instead of err for a comment the viewer could not see anyway, so that a refusal
@@ -388,7 +369,7 @@ func (s *Service) ReportComment(ctx context.Context, id int64, rule string) (*Co
 	}
 	rep := &Report{CommentID: id, ReaderID: r.ID, Rule: rule, At: s.now()}
 	return inOrder(ctx, s, article.ID, func() (*Comment, error) { return s.moderation.AddReport(ctx, rep, site.ReportThreshold) },
-		func(reported *Comment) []Event { return statusEvent(c.Status, reported, site.ID) })
+		func(reported *Comment) []Event { return Announced(WriteModerate, site.ID, c.Status, reported) })
 }
 
 // AppealModeration appeals, once, a moderator's removal of the viewer's comment, or its hold after reports.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,7 +24,9 @@ type Service struct {
 	changeMu  sync.RWMutex
 	onChanges []func(articleID int64)
 	onEvents  []func(Event)
-	order     writeOrder // see inOrder
+	order     writeOrder  // see inOrder
+	storeLogs bool        // the store logs events: see EventLogger
+	logged    atomic.Bool // a follower of the store's log publishes: see PublishFromLog
 
 	onReaders []func(readerID int64) // see OnReaderChange
 
@@ -33,7 +36,25 @@ type Service struct {
 
 // NewService returns a Service over store, which provides every part of it.
 func NewService(store Store) *Service {
-	return &Service{sites: store, threads: store, readers: store, moderation: store, transfers: store, Now: time.Now}
+	s := &Service{sites: store, threads: store, readers: store, moderation: store, transfers: store, Now: time.Now}
+	if l, ok := store.(EventLogger); ok && l.LogsEvents() {
+		s.storeLogs = true
+	}
+	return s
+}
+
+// PublishFromLog hands the publication of events to a follower of the store's durable log (see EventLogger),
+// which publishes them, in the log's order, for every server on the database, and tells ChangedElsewhere
+// what changed: from now on the Service publishes nothing in process (OnEvent) and no longer serializes writes
+// to keep events in commit order, which the database's log does. Call it before serving, where the follower
+// is started. It fails unless the store logs events. Without it, the Service publishes in process, as on
+// SQLite, whatever its store: a command, or a test, with no follower still reaches its own subscribers.
+func (s *Service) PublishFromLog() error {
+	if !s.storeLogs {
+		return Errorf(CodeInternal, "the store does not log events: events are published in process")
+	}
+	s.logged.Store(true)
+	return nil
 }
 
 // OnChange registers fn to be called after each committed write that changes what readers see: with the
@@ -58,6 +79,10 @@ func (s *Service) changed(articleID int64) {
 // import` or `site` run beside the server, or any SQLite client): which articles it touched is unknown, so it
 // is reported as a change to everything.
 func (s *Service) ExternalChange() { s.changed(0) }
+
+// ChangedElsewhere tells the OnChange functions that a write committed by another server (or command) on a
+// shared database changed an article (0: something not confined to one article), as its log says.
+func (s *Service) ChangedElsewhere(articleID int64) { s.changed(articleID) }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
@@ -319,7 +344,7 @@ func (s *Service) AddComment(ctx context.Context, in NewComment) (*Comment, erro
 		}
 	}
 	// The author is the viewer: no lookup while later writes wait.
-	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return c, s.threads.AddComment(ctx, c) }, one(EventAdded, site.ID, v))
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return c, s.threads.AddComment(ctx, c) }, announce(WriteAdd, site.ID, "", v))
 }
 
 // EditComment replaces the body of the viewer's own comment, within the site's edit window.
@@ -341,7 +366,7 @@ func (s *Service) EditComment(ctx context.Context, id int64, body string) (*Comm
 	}
 	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) {
 		return s.threads.EditComment(ctx, id, body, bodyHTML, s.now())
-	}, one(EventEdited, site.ID, Viewer(ctx)))
+	}, announce(WriteEdit, site.ID, c.Status, Viewer(ctx)))
 }
 
 // formatWindow says an edit window in words: "15 minutes", "2 hours".
@@ -374,11 +399,7 @@ func (s *Service) DeleteComment(ctx context.Context, id int64) (*Comment, error)
 	}
 	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return s.threads.DeleteComment(ctx, id) },
 		func(placeholder *Comment) []Event {
-			gone := placeholder
-			if gone == nil { // the row is gone: the event names it
-				gone = &Comment{ID: c.ID, ArticleID: c.ArticleID, ParentID: c.ParentID, Status: StatusDeleted, Depth: c.Depth}
-			}
-			return []Event{{Kind: EventDeleted, SiteID: site.ID, Comment: gone}}
+			return Announced(WriteDelete, site.ID, c.Status, DeletedComment(c, placeholder))
 		})
 }
 
@@ -429,7 +450,7 @@ func (s *Service) changeLike(ctx context.Context, id int64, change func(ctx cont
 	if err != nil {
 		return nil, err
 	}
-	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return change(ctx, id, v.ID) }, one(EventLiked, site.ID, nil))
+	return inOrder(ctx, s, c.ArticleID, func() (*Comment, error) { return change(ctx, id, v.ID) }, announce(WriteLike, site.ID, c.Status, nil))
 }
 
 func (s *Service) likeable(ctx context.Context, id int64) (*Comment, *Site, *Reader, error) {
@@ -459,7 +480,12 @@ func (s *Service) EnsureSite(ctx context.Context, slug, name string) (*Site, err
 	}
 	site = &Site{Slug: slug, Name: name, FrameAncestors: []string{"*"}, Rules: DefaultRules, ReportThreshold: DefaultReportThreshold,
 		EmbedArticlesPerHour: DefaultEmbedArticlesPerHour, CreatedAt: s.now()}
-	if err := s.sites.CreateSite(ctx, site); err != nil {
+	err = s.sites.CreateSite(ctx, site)
+	if ErrorCode(err) == CodeConflict {
+		// Another server on the database, starting at the same time, created it.
+		return s.sites.SiteBySlug(ctx, slug)
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.changed(0)

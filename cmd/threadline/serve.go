@@ -133,6 +133,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if db.SQLite != nil {
 		opts.Pools = db.SQLite.Pools()
 	}
+	if db.Postgres != nil {
+		// One of any number of servers on the database: live events and cache invalidations come from its log.
+		node, err := joinCluster(ctx, db.Postgres, svc, log, &opts, func() error {
+			if draining.Load() {
+				return errors.New("shutting down")
+			}
+			return nil
+		})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		node.Start()
+		defer node.Stop() // before the database closes
+	}
 	srv := &http.Server{
 		Handler:           server.New(svc, opts),
 		ReadHeaderTimeout: 5 * time.Second,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -79,8 +80,11 @@ func (db *DB) CreateEmbeddedArticle(ctx context.Context, a *thread.Article, sinc
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO articles (site_id, key, url, title, created_at, from_embed) VALUES ($1, $2, $3, $4, $5, true) RETURNING id`,
 			a.SiteID, a.Key, a.URL, a.Title, ms(a.CreatedAt)).Scan(&a.ID)
-		created = err == nil
-		return err
+		if err != nil {
+			return err
+		}
+		created = true
+		return eventlog.Append(ctx, tx, eventlog.Changed(a.SiteID, 0))
 	})
 	return created, full, err
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -123,7 +124,8 @@ func qualified(alias, columns string) string {
 // statement and its commit, not for round trips between statements, so posts to one article follow each other
 // closely.
 func (db *DB) AddComment(ctx context.Context, c *thread.Comment) error {
-	return db.retried(ctx, func(q queryer) error { return insertComment(ctx, q, c, newCounts(c)) })
+	logged := kinds(thread.WriteAdd, "", c.Status)
+	return db.retried(ctx, func(q queryer) error { return insertComment(ctx, q, c, newCounts(c), logged) })
 }
 
 // counts is how a new comment moves the counts of its article and parent.
@@ -139,8 +141,9 @@ func newCounts(c *thread.Comment) counts {
 	return counts{published: boolInt(c.Status == thread.StatusPublished), topLevel: listed}
 }
 
-// insertComment inserts c and moves the counts of its article and parent by n, in one statement.
-func insertComment(ctx context.Context, q queryer, c *thread.Comment, n counts) error {
+// insertComment inserts c and moves the counts of its article and parent by n, in one statement, which also
+// records events of the kinds logged about it in the event log (none for imports, which record a change).
+func insertComment(ctx context.Context, q queryer, c *thread.Comment, n counts, logged []string) error {
 	publishedDelta, topDelta, replyDelta := n.published, n.topLevel, n.replies
 	// Imports bring likes and moderators' decisions along; a new comment has none.
 	err := q.QueryRow(ctx, `WITH parent AS (
@@ -157,10 +160,14 @@ func insertComment(ctx context.Context, q queryer, c *thread.Comment, n counts) 
 		), replies AS (
 			UPDATE comments SET reply_count = reply_count + $15
 			WHERE id = $2 AND $15 <> 0 AND EXISTS (SELECT FROM inserted)
+		), logged AS (
+			INSERT INTO events (kind, site_id, article_id, comment_id, parent_id)
+			SELECT k, (SELECT site_id FROM articles WHERE id = $1), $1, inserted.id, coalesce($2, 0)
+			FROM inserted, unnest($16::text[]) AS k
 		)
 		SELECT id, depth FROM inserted`,
 		c.ArticleID, idOrNil(c.ParentID), idOrNil(c.AuthorID), c.Body, c.BodyHTML, string(c.Status), ms(c.CreatedAt),
-		c.LikeCount, c.Rule, c.Note, msOrNil(c.EditedAt), msOrNil(c.ModeratedAt), publishedDelta, topDelta, replyDelta).Scan(&c.ID, &c.Depth)
+		c.LikeCount, c.Rule, c.Note, msOrNil(c.EditedAt), msOrNil(c.ModeratedAt), publishedDelta, topDelta, replyDelta, logged).Scan(&c.ID, &c.Depth)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Nothing inserted: the parent is missing or on another article. Which, the caller is told.
 		var article int64
@@ -210,9 +217,14 @@ func (db *DB) EditComment(ctx context.Context, id int64, body, bodyHTML string, 
 	var c *thread.Comment
 	err := db.inTx(ctx, func(tx queryer) error {
 		var err error
-		c, err = scanComment(tx.QueryRow(ctx, `UPDATE comments SET body = $1, body_html = $2, edited_at = $3
-			WHERE id = $4 RETURNING `+commentColumns, body, bodyHTML, ms(at), id))
-		return notFound(err, "comment")
+		var siteID int64
+		c, err = scanCommentWith(tx.QueryRow(ctx, `UPDATE comments AS c SET body = $1, body_html = $2, edited_at = $3
+			FROM articles AS a WHERE c.id = $4 AND a.id = c.article_id RETURNING `+qualified("c", commentColumns)+", a.site_id",
+			body, bodyHTML, ms(at), id), &siteID)
+		if err != nil {
+			return notFound(err, "comment")
+		}
+		return eventlog.Append(ctx, tx, records(thread.Announced(thread.WriteEdit, siteID, c.Status, c), siteID, c.ArticleID)...)
 	})
 	return c, err
 }
@@ -232,6 +244,14 @@ func (db *DB) DeleteComment(ctx context.Context, id int64) (*thread.Comment, err
 		if err := thread.CheckDelete(c); err != nil {
 			return err
 		}
+		siteID, err := siteOf(ctx, tx, c.ArticleID)
+		if err != nil {
+			return err
+		}
+		logDeletion := func() error {
+			gone := thread.DeletedComment(c, placeholder)
+			return eventlog.Append(ctx, tx, records(thread.Announced(thread.WriteDelete, siteID, c.Status, gone), siteID, c.ArticleID)...)
+		}
 		if _, err := tx.Exec(ctx, "UPDATE articles SET comment_count = comment_count - 1 WHERE id = $1", c.ArticleID); err != nil {
 			return err
 		}
@@ -242,9 +262,15 @@ func (db *DB) DeleteComment(ctx context.Context, id int64) (*thread.Comment, err
 			placeholder, err = scanComment(tx.QueryRow(ctx, `UPDATE comments
 				SET status = 'deleted', body = '', body_html = '', author_id = NULL, like_count = 0
 				WHERE id = $1 RETURNING `+commentColumns, id))
+			if err != nil {
+				return err
+			}
+			return logDeletion()
+		}
+		if err := removeRow(ctx, tx, c); err != nil {
 			return err
 		}
-		return removeRow(ctx, tx, c)
+		return logDeletion()
 	})
 	return placeholder, err
 }

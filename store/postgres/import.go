@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -76,7 +77,7 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 			}
 			// Counted at the end, once per article and parent: a row updated a thousand times in one transaction
 			// leaves a thousand versions for every later update to walk.
-			if err := insertComment(ctx, tx, c, counts{}); err != nil {
+			if err := insertComment(ctx, tx, c, counts{}, nil); err != nil {
 				return err
 			}
 			add(c)
@@ -86,7 +87,10 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 			known[p.SourceID] = importedComment{id: c.ID, article: article, exists: true}
 			st.Comments++
 		}
-		return applyCounts(ctx, tx)
+		if err := applyCounts(ctx, tx); err != nil || !st.Wrote() {
+			return err
+		}
+		return eventlog.Append(ctx, tx, eventlog.Changed(siteID, 0))
 	})
 	return st, err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -100,7 +101,10 @@ func (db *DB) ImportModeration(ctx context.Context, siteID int64, source string,
 			}
 			written++
 		}
-		return nil
+		if written == 0 {
+			return nil
+		}
+		return eventlog.Append(ctx, tx, eventlog.Changed(siteID, 0))
 	})
 	return written, err
 }

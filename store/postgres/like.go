@@ -27,15 +27,25 @@ func (db *DB) Liked(ctx context.Context, readerID int64, commentIDs []int64) (ma
 func (db *DB) Like(ctx context.Context, commentID, readerID int64) (*thread.Comment, error) {
 	return db.changeLike(ctx, `WITH changed AS (
 			INSERT INTO likes (comment_id, reader_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
-		UPDATE comments SET like_count = like_count + (SELECT count(*) FROM changed) WHERE id = $1 RETURNING `+commentColumns, commentID, readerID)
+		, updated AS (UPDATE comments SET like_count = like_count + (SELECT count(*) FROM changed) WHERE id = $1 RETURNING `+commentColumns+`)`+
+		logLike, commentID, readerID)
 }
 
 // Unlike withdraws the reader's like of the comment, if any, and returns the comment.
 func (db *DB) Unlike(ctx context.Context, commentID, readerID int64) (*thread.Comment, error) {
 	return db.changeLike(ctx, `WITH changed AS (
 			DELETE FROM likes WHERE comment_id = $1 AND reader_id = $2 RETURNING 1)
-		UPDATE comments SET like_count = like_count - (SELECT count(*) FROM changed) WHERE id = $1 RETURNING `+commentColumns, commentID, readerID)
+		, updated AS (UPDATE comments SET like_count = like_count - (SELECT count(*) FROM changed) WHERE id = $1 RETURNING `+commentColumns+`)`+
+		logLike, commentID, readerID)
 }
+
+// logLike completes the statement of a like or an unlike: it records the events the change announces
+// ($3, their kinds) in the event log, and returns the comment.
+const logLike = `, logged AS (
+		INSERT INTO events (kind, site_id, article_id, comment_id, parent_id)
+		SELECT k, a.site_id, u.article_id, u.id, coalesce(u.parent_id, 0)
+		FROM updated AS u JOIN articles AS a ON a.id = u.article_id, unnest($3::text[]) AS k)
+	SELECT ` + commentColumns + ` FROM updated`
 
 // changeLike runs stmt, which changes the reader's like and moves the comment's count by what it changed, in
 // one statement committed on its own. Two likes by one reader at once meet on the primary key: the second
@@ -44,7 +54,7 @@ func (db *DB) changeLike(ctx context.Context, stmt string, commentID, readerID i
 	var c *thread.Comment
 	err := db.retried(ctx, func(q queryer) error {
 		var err error
-		c, err = scanComment(q.QueryRow(ctx, stmt, commentID, readerID))
+		c, err = scanComment(q.QueryRow(ctx, stmt, commentID, readerID, kinds(thread.WriteLike, thread.StatusPublished, thread.StatusPublished)))
 		// The comment went (deleted by its author) after the caller read it.
 		err = violates(err, "23503", "likes_comment_id_fkey", thread.CodeNotFound, "no comment found")
 		return notFound(err, "comment")

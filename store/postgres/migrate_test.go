@@ -112,7 +112,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 func TestOlderSchemaOpensWithNewerMigrations(t *testing.T) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
-	older := fstest.MapFS{"0001_init.sql": shipped(t)["0001_init.sql"]}
+	// The oldest schema today's writes run on: they record their events (0002).
+	older := fstest.MapFS{"0001_init.sql": shipped(t)["0001_init.sql"], "0002_events.sql": shipped(t)["0002_events.sql"]}
 	db, err := open(ctx, url, older, nil)
 	if err != nil {
 		t.Fatal(err)

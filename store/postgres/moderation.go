@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -15,42 +16,52 @@ func (db *DB) Moderate(ctx context.Context, a *thread.ModerationAction, change *
 	var out *thread.Comment
 	err := db.inTx(ctx, func(tx queryer) error {
 		var err error
+		var from thread.Status
+		var logged []eventlog.Record
 		out = nil
 		switch {
 		case change != nil:
-			out, err = changeStatus(ctx, tx, a, change)
+			if out, from, err = changeStatus(ctx, tx, a, change); err == nil {
+				logged = records(thread.Announced(thread.WriteModerate, a.SiteID, from, out), a.SiteID, out.ArticleID)
+			}
 		case a.Kind == thread.ActionLock || a.Kind == thread.ActionUnlock:
 			_, err = tx.Exec(ctx, "UPDATE articles SET locked = $1 WHERE id = $2", a.Kind == thread.ActionLock, a.ArticleID)
+			logged = []eventlog.Record{eventlog.Changed(a.SiteID, a.ArticleID)}
 		case a.Kind == thread.ActionSuspend:
 			_, err = tx.Exec(ctx, "UPDATE readers SET suspended_until = $1, suspension_reason = $2 WHERE id = $3",
 				ms(a.Until), a.Note, a.ReaderID)
+			logged = []eventlog.Record{eventlog.Changed(a.SiteID, 0)}
 		}
 		if err != nil {
 			return err
 		}
-		return appendAction(ctx, tx, a)
+		if err := appendAction(ctx, tx, a); err != nil {
+			return err
+		}
+		return eventlog.Append(ctx, tx, logged...)
 	})
 	return out, err
 }
 
 // changeStatus moves the action's comment as change says, reading its status under a row lock, so that of two
-// moderators acting at once the second sees what the first did (and gets CONFLICT where it must).
-func changeStatus(ctx context.Context, tx queryer, a *thread.ModerationAction, change *thread.StatusChange) (*thread.Comment, error) {
+// moderators acting at once the second sees what the first did (and gets CONFLICT where it must). It returns
+// the comment as it now is, and its status before.
+func changeStatus(ctx context.Context, tx queryer, a *thread.ModerationAction, change *thread.StatusChange) (*thread.Comment, thread.Status, error) {
 	c, err := scanComment(tx.QueryRow(ctx, "SELECT "+commentColumns+" FROM comments WHERE id = $1 FOR UPDATE", a.CommentID))
 	if err != nil {
-		return nil, notFound(err, "comment")
+		return nil, "", notFound(err, "comment")
 	}
 	if err := change.Check(c, a.Kind); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if a.Kind == thread.ActionAnswerAppeal {
 		if _, err := tx.Exec(ctx, "UPDATE comments SET appeal_open = false WHERE id = $1", c.ID); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		c.AppealOpen = false
 	}
 	if change.To == "" {
-		return c, nil
+		return c, c.Status, nil
 	}
 	rule, note := "", a.Note // published again: no rule applies any more; the note says why
 	switch change.To {
@@ -63,9 +74,9 @@ func changeStatus(ctx context.Context, tx queryer, a *thread.ModerationAction, c
 		report_count = CASE WHEN $5 THEN 0 ELSE report_count END WHERE id = $6 RETURNING `+commentColumns,
 		string(change.To), rule, note, ms(a.At), change.To == thread.StatusPublished, c.ID))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return updated, count(ctx, tx, c, c.Status, change.To)
+	return updated, c.Status, count(ctx, tx, c, c.Status, change.To)
 }
 
 func appendAction(ctx context.Context, tx queryer, a *thread.ModerationAction) error {
@@ -95,17 +106,23 @@ func (db *DB) AddReport(ctx context.Context, r *thread.Report, threshold int) (*
 			return notFound(err, "comment")
 		}
 		out = c
+		siteID, err := siteOf(ctx, tx, c.ArticleID)
+		if err != nil {
+			return err
+		}
 		hold, change := thread.HoldAfterReports(c, r.Rule, r.At, threshold)
 		if hold == nil {
-			return nil
+			return eventlog.Append(ctx, tx, eventlog.Changed(siteID, c.ArticleID))
 		}
-		if err := tx.QueryRow(ctx, "SELECT site_id FROM articles WHERE id = $1", c.ArticleID).Scan(&hold.SiteID); err != nil {
+		hold.SiteID = siteID
+		var from thread.Status
+		if out, from, err = changeStatus(ctx, tx, hold, change); err != nil {
 			return err
 		}
-		if out, err = changeStatus(ctx, tx, hold, change); err != nil {
+		if err := appendAction(ctx, tx, hold); err != nil {
 			return err
 		}
-		return appendAction(ctx, tx, hold)
+		return eventlog.Append(ctx, tx, records(thread.Announced(thread.WriteModerate, siteID, from, out), siteID, out.ArticleID)...)
 	})
 	return out, err
 }
@@ -118,8 +135,13 @@ func (db *DB) AddAppeal(ctx context.Context, a *thread.Appeal) error {
 		if err != nil {
 			return conflict(err, "this comment was appealed already: an author appeals once")
 		}
-		_, err = tx.Exec(ctx, "UPDATE comments SET appeal_open = true WHERE id = $1", a.CommentID)
-		return err
+		var siteID, articleID int64
+		err = tx.QueryRow(ctx, `UPDATE comments AS c SET appeal_open = true FROM articles AS a
+			WHERE c.id = $1 AND a.id = c.article_id RETURNING a.site_id, a.id`, a.CommentID).Scan(&siteID, &articleID)
+		if err != nil {
+			return notFound(err, "comment")
+		}
+		return eventlog.Append(ctx, tx, eventlog.Changed(siteID, articleID))
 	})
 }
 
@@ -330,8 +352,14 @@ func (db *DB) DeleteReader(ctx context.Context, readerID int64) ([]int64, int, e
 	emptied := 0
 	err := db.inTx(ctx, func(tx queryer) error {
 		articles, emptied = nil, 0
-		if _, err := tx.Exec(ctx, `UPDATE comments SET like_count = like_count - 1
-			WHERE id IN (SELECT comment_id FROM likes WHERE reader_id = $1)`, readerID); err != nil {
+		// The articles whose threads change, for the event log: those of the comments it liked, too.
+		rows, err := tx.Query(ctx, `UPDATE comments SET like_count = like_count - 1
+			WHERE id IN (SELECT comment_id FROM likes WHERE reader_id = $1) RETURNING article_id`, readerID)
+		if err != nil {
+			return err
+		}
+		changed, err := int64s(rows)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM likes WHERE reader_id = $1", readerID); err != nil {
@@ -359,8 +387,24 @@ func (db *DB) DeleteReader(ctx context.Context, readerID int64) ([]int64, int, e
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `UPDATE readers SET display_name = '', token_hash = NULL, sso_subject = NULL WHERE id = $1`, readerID)
-		return err
+		var siteID int64
+		err = tx.QueryRow(ctx, `UPDATE readers SET display_name = '', token_hash = NULL, sso_subject = NULL WHERE id = $1
+			RETURNING site_id`, readerID).Scan(&siteID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // no such reader: nothing changed
+		}
+		if err != nil {
+			return err
+		}
+		var logged []eventlog.Record
+		seen = map[int64]bool{}
+		for _, id := range append(changed, articles...) {
+			if !seen[id] {
+				seen[id] = true
+				logged = append(logged, eventlog.Changed(siteID, id))
+			}
+		}
+		return eventlog.Append(ctx, tx, logged...)
 	})
 	return articles, emptied, err
 }

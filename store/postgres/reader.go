@@ -3,16 +3,20 @@ package postgres
 import (
 	"context"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
 const readerColumns = "id, site_id, display_name, created_at, suspended_until, suspension_reason"
 
-func scanReader(row scanner) (*thread.Reader, error) {
+func scanReader(row scanner) (*thread.Reader, error) { return scanReaderWith(row) }
+
+// scanReaderWith scans a reader's columns followed by extra ones.
+func scanReaderWith(row scanner, extra ...any) (*thread.Reader, error) {
 	var r thread.Reader
 	var created int64
 	var suspended *int64
-	if err := row.Scan(&r.ID, &r.SiteID, &r.DisplayName, &created, &suspended, &r.SuspensionReason); err != nil {
+	if err := row.Scan(append([]any{&r.ID, &r.SiteID, &r.DisplayName, &created, &suspended, &r.SuspensionReason}, extra...)...); err != nil {
 		return nil, err
 	}
 	r.CreatedAt = fromMs(created)
@@ -30,14 +34,21 @@ func (db *DB) ReaderBySSOSubject(ctx context.Context, siteID int64, subject stri
 // UpsertSSOReader finds the reader of a site's user, renaming it, or creates it.
 func (db *DB) UpsertSSOReader(ctx context.Context, r *thread.Reader, subject string) error {
 	return db.inTx(ctx, func(tx queryer) error {
-		got, err := scanReader(tx.QueryRow(ctx, `INSERT INTO readers (site_id, display_name, sso_subject, created_at) VALUES ($1, $2, $3, $4)
+		// The name it had, if any, read in the statement's snapshot: a rename changes the threads it wrote in.
+		var was *string
+		got, err := scanReaderWith(tx.QueryRow(ctx, `WITH old AS (
+				SELECT display_name FROM readers WHERE site_id = $1 AND sso_subject = $3)
+			INSERT INTO readers (site_id, display_name, sso_subject, created_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (site_id, sso_subject) WHERE sso_subject IS NOT NULL DO UPDATE SET display_name = excluded.display_name
-			RETURNING `+readerColumns, r.SiteID, r.DisplayName, subject, ms(r.CreatedAt)))
+			RETURNING `+readerColumns+", (SELECT display_name FROM old)", r.SiteID, r.DisplayName, subject, ms(r.CreatedAt)), &was)
 		if err != nil {
 			return err
 		}
 		*r = *got
-		return nil
+		if was == nil || *was == got.DisplayName {
+			return nil
+		}
+		return eventlog.Append(ctx, tx, eventlog.Changed(got.SiteID, 0))
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -86,7 +87,10 @@ func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
 		err := tx.QueryRow(ctx, `INSERT INTO sites (slug, name, frame_ancestors, premoderation, edit_window_ms, rules, signing_secret, report_threshold,
 			no_embed_articles, embed_articles_per_hour, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 			append(append([]any{s.Slug}, values...), ms(s.CreatedAt))...).Scan(&s.ID)
-		return conflict(err, "a site with this slug exists")
+		if err != nil {
+			return conflict(err, "a site with this slug exists")
+		}
+		return eventlog.Append(ctx, tx, eventlog.Changed(s.ID, 0))
 	})
 }
 
@@ -105,7 +109,7 @@ func (db *DB) UpdateSite(ctx context.Context, s *thread.Site) error {
 		if tag.RowsAffected() == 0 {
 			return thread.Errorf(thread.CodeNotFound, "no site found")
 		}
-		return nil
+		return eventlog.Append(ctx, tx, eventlog.Changed(s.ID, 0))
 	})
 }
 
@@ -114,7 +118,10 @@ func (db *DB) CreateModeratorKey(ctx context.Context, siteID int64, name string,
 	return db.inTx(ctx, func(tx queryer) error {
 		_, err := tx.Exec(ctx, "INSERT INTO moderator_keys (site_id, name, key_hash, created_at) VALUES ($1, $2, $3, $4)",
 			siteID, name, keyHash, ms(at))
-		return conflict(err, "key collision")
+		if err != nil {
+			return conflict(err, "key collision")
+		}
+		return eventlog.Append(ctx, tx, eventlog.Changed(siteID, 0))
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -37,9 +38,48 @@ const ConnectTimeout = 10 * time.Second
 type DB struct {
 	pool    *pgxpool.Pool
 	queries atomic.Int64
+	// notifier wakes every server's follower of the event log after a write committed.
+	notifier *eventlog.Notifier
 }
 
-var _ thread.Store = (*DB)(nil)
+var (
+	_ thread.Store       = (*DB)(nil)
+	_ thread.EventLogger = (*DB)(nil)
+)
+
+// LogsEvents reports that every write records what it announces in the event log (see package eventlog), in
+// its own transaction: the servers on the database publish from the log.
+func (db *DB) LogsEvents() bool { return true }
+
+// records returns the log's records of the events a write announces (thread.Announced), or, when it announces
+// none, that its article (0: every article of the site) changed.
+func records(events []thread.Event, siteID, articleID int64) []eventlog.Record {
+	if len(events) == 0 {
+		return []eventlog.Record{eventlog.Changed(siteID, articleID)}
+	}
+	recs := make([]eventlog.Record, len(events))
+	for i, e := range events {
+		recs[i] = eventlog.EventRecord(e)
+	}
+	return recs
+}
+
+// kinds returns the kinds of the events a write w announces about a comment whose status goes from from to
+// to, for a statement that records them itself: the comment's ID is the statement's to know.
+func kinds(w thread.CommentWrite, from, to thread.Status) []string {
+	var out []string
+	for _, e := range thread.Announced(w, 0, from, &thread.Comment{Status: to}) {
+		out = append(out, string(e.Kind))
+	}
+	return out
+}
+
+// siteOf returns the site of an article.
+func siteOf(ctx context.Context, q queryer, articleID int64) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, "SELECT site_id FROM articles WHERE id = $1", articleID).Scan(&id)
+	return id, notFound(err, "article")
+}
 
 // IsURL reports whether a database setting names a PostgreSQL server rather than a SQLite file.
 func IsURL(s string) bool {
@@ -88,17 +128,21 @@ func open(ctx context.Context, dbURL string, fsys fs.FS, configure func(*pgxpool
 		return nil, connectError(cfg, err)
 	}
 	db := &DB{pool: pool}
+	defer func() {
+		if db.notifier == nil {
+			pool.Close()
+		}
+	}()
 	// A host name may stand for several addresses, each tried for the timeout.
 	pingCtx, cancel := context.WithTimeout(ctx, 2*cfg.ConnConfig.ConnectTimeout)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
 		return nil, connectError(cfg, err)
 	}
 	if err := db.migrate(ctx, fsys); err != nil {
-		pool.Close()
 		return nil, fmt.Errorf("migrate PostgreSQL database %s at %s: %w", cfg.ConnConfig.Database, hostPort(cfg), err)
 	}
+	db.notifier = eventlog.NewNotifier(pool)
 	return db, nil
 }
 
@@ -145,8 +189,9 @@ func lastLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// Close closes the pool.
+// Close wakes the followers for the last writes, if that is due, and closes the pool.
 func (db *DB) Close() error {
+	db.notifier.Close()
 	db.pool.Close()
 	return nil
 }
@@ -276,6 +321,9 @@ func (db *DB) inTx(ctx context.Context, fn func(tx queryer) error) error {
 		if attempt < 5 && retryable(err) && ctx.Err() == nil {
 			continue
 		}
+		if err == nil {
+			db.notifier.Committed() // most writes log events; a spurious wake-up costs followers one read
+		}
 		return err
 	}
 }
@@ -286,6 +334,9 @@ func (db *DB) retried(ctx context.Context, fn func(q queryer) error) error {
 		err := fn(db.reader())
 		if attempt < 5 && retryable(err) && ctx.Err() == nil {
 			continue
+		}
+		if err == nil {
+			db.notifier.Committed()
 		}
 		return err
 	}

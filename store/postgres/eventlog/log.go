@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/threadline/threadline/live"
@@ -52,9 +53,15 @@ func Changed(siteID, articleID int64) Record {
 	return Record{Kind: KindChanged, SiteID: siteID, ArticleID: articleID}
 }
 
-// Append records changes in the write's transaction tx, so that they commit with it or not at all. The commit
-// wakes every server's follower (one notification per transaction).
-func Append(ctx context.Context, tx pgx.Tx, recs ...Record) error {
+// Execer runs a statement: a pgx.Tx, or a store's wrapper of one.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Append records changes in the write's transaction tx, so that they commit with it or not at all. Once it
+// has committed, a Notifier's Committed wakes every server's follower (the database's first migrations had a
+// trigger notify in the transaction itself; see Notifier).
+func Append(ctx context.Context, tx Execer, recs ...Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
