@@ -43,8 +43,11 @@ func newLoggedWSServer(tb testing.TB, opts LiveOptions, logs io.Writer) *wsServe
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		tb.Fatal(err)
 	}
-	bus := live.NewMemory(64, 256)
-	svc.OnEvent(bus.Publish)
+	bus := db.Live(tb, svc, 64, 256).Bus // fed by the event log on PostgreSQL
+	if bus == nil {
+		bus = live.NewMemory(64, 256)
+		svc.OnEvent(bus.Publish)
+	}
 	opts.Bus = bus
 	h := NewHandler(svc, Options{Live: opts, Log: slog.New(slog.NewTextHandler(logs, nil)), RequestID: func(context.Context) string { return "test" }})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -266,7 +269,14 @@ func TestWebsocketSubscriptionIDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.bus.Publish(thread.Event{Kind: thread.EventLiked, SiteID: 1, Comment: &thread.Comment{ID: 1, ArticleID: n, Status: thread.StatusPublished}})
+		// A real write: on PostgreSQL the bus hears of events only from the event log.
+		r, _, err := s.svc.CreateReader(context.Background(), "demo", "Writer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.AddComment(thread.WithViewer(context.Background(), r), thread.NewComment{ArticleID: n, Body: "An event"}); err != nil {
+			t.Fatal(err)
+		}
 		expect(t, conn, "next", "a")
 		// Nothing else: no event of the completed ones, no complete of theirs.
 		if m, err, ok := read(conn, 300*time.Millisecond); ok {

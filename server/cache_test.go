@@ -466,6 +466,7 @@ func TestCacheInvalidatedByWrites(t *testing.T) {
 				e.target = tt.setup(t, e)
 			}
 			reads := []cacheReq{postReq(cacheArticleQuery, nil), getReq(cacheArticleQuery, nil)}
+			s.DB.Settle(t) // the event log's follower has read the setup's writes (on PostgreSQL)
 
 			before := make([]*cacheResp, len(reads))
 			for i, req := range reads {

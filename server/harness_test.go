@@ -55,7 +55,16 @@ func newTestServerWith(tb testing.TB, opts server.Options) *testServer {
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	opts.Log, opts.Health, opts.Pools = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Ping, db.Pools()
+	opts.Log, opts.Pools = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Pools()
+	if opts.Bus == nil { // a test that brings its own bus publishes to it itself
+		lv := db.Live(tb, svc, opts.SubscriberBuffer, 0)
+		opts.Health, opts.Ready = lv.Health, lv.Ready
+		if lv.Bus != nil {
+			opts.Bus = lv.Bus
+		}
+	} else {
+		opts.Health = db.Ping
+	}
 	hs := httptest.NewServer(server.New(svc, opts))
 	tb.Cleanup(hs.Close)
 	return &testServer{URL: hs.URL, DB: db, Svc: svc, clock: clock}

@@ -59,7 +59,13 @@ func newLoggedModFixture(tb testing.TB, set thread.SiteSettings) (*modFixture, *
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	hs := httptest.NewUnstartedServer(server.New(svc, server.Options{Log: slog.New(slog.NewTextHandler(logs, nil)), Health: db.Ping, Pools: db.Pools()}))
+	opts := server.Options{Log: slog.New(slog.NewTextHandler(logs, nil)), Pools: db.Pools()}
+	lv := db.Live(tb, svc, 0, 0)
+	opts.Health, opts.Ready = lv.Health, lv.Ready
+	if lv.Bus != nil {
+		opts.Bus = lv.Bus
+	}
+	hs := httptest.NewUnstartedServer(server.New(svc, opts))
 	hs.Config.ErrorLog = log.New(logs, "", 0)
 	hs.Start()
 	tb.Cleanup(hs.Close)

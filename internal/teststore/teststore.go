@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +26,8 @@ import (
 	_ "modernc.org/sqlite"             // database/sql's "sqlite" driver, for Raw on SQLite
 
 	"github.com/threadline/threadline/internal/pgtest"
+	"github.com/threadline/threadline/live"
+	"github.com/threadline/threadline/server/cluster"
 	"github.com/threadline/threadline/store/postgres"
 	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
@@ -116,12 +120,65 @@ func (db *DB) open(tb testing.TB) Store {
 	return s
 }
 
+// Live is how a server on the test's store hears of events, for its options.
+type Live struct {
+	// Bus is the server's live bus on PostgreSQL: fed by its follower of the durable event log, as in
+	// production (server/cluster). Nil on SQLite, where the server's in-memory bus hears of events from the
+	// service itself.
+	Bus *live.Memory
+	// Health and Ready are what /healthz and /readyz ask.
+	Health, Ready func(context.Context) error
+}
+
+// Live wires svc's server to the store as `threadline serve` does, with the bus's buffer per subscriber and
+// history (0 for the defaults); on PostgreSQL its follower runs until the test ends.
+func (db *DB) Live(tb testing.TB, svc *thread.Service, buffer, history int) Live {
+	tb.Helper()
+	if db.Engine != Postgres {
+		return Live{Health: db.Ping}
+	}
+	pg, ok := db.Store.(*postgres.DB)
+	if !ok {
+		tb.Fatalf("the store on %s is a %T", Postgres, db.Store)
+	}
+	node, err := cluster.New(context.Background(), pg, svc, cluster.Options{
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SubscriberBuffer: buffer, History: history})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	node.Start()
+	tb.Cleanup(node.Stop) // before the store closes: cleanups run last first
+	return Live{Bus: node.Bus, Health: node.Health, Ready: node.Ready}
+}
+
 // Pools returns SQLite's connection pools for the server's /metrics; nil on PostgreSQL.
 func (db *DB) Pools() map[string]*sql.DB {
 	if db.SQLite == nil {
 		return nil
 	}
 	return db.SQLite.Pools()
+}
+
+// Settle waits until the store has been quiet for a moment: on PostgreSQL, the follower of the event log reads
+// each write after it commits, loading its comments (counted in QueryCount) and emptying this server's cached
+// answers of the article once more. Tests that count statements, or expect a cached answer, after writes call
+// it first. On SQLite nothing happens after a write returns.
+func (db *DB) Settle(tb testing.TB) {
+	tb.Helper()
+	if db.Engine != Postgres {
+		return
+	}
+	const quiet = 150 * time.Millisecond
+	last := db.QueryCount()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(quiet)
+		n := db.QueryCount()
+		if n == last {
+			return
+		}
+		last = n
+	}
+	tb.Fatal("the store did not settle: statements went on for 10 s after the test's last write")
 }
 
 // Only skips the test unless it runs on engine, saying why the test is about that engine.
