@@ -6,11 +6,11 @@
 package teststore
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -29,6 +29,7 @@ import (
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/server/cluster"
 	"github.com/threadline/threadline/store/postgres"
+	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
@@ -67,6 +68,28 @@ type DB struct {
 	SQLite *sqlite.DB
 	// where is the SQLite file's path or the PostgreSQL database's URL.
 	where string
+	// marked hears of Settle's marks, once Live runs a follower of the event log, whose log is logs.
+	marked chan int64
+	marks  int64 // Settle's last mark
+	logs   *logBuffer
+}
+
+// logBuffer keeps a log for a failing test to show.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Open opens a new, migrated store, closed when the test ends, and returns it with a thread service over it.
@@ -141,13 +164,26 @@ func (db *DB) Live(tb testing.TB, svc *thread.Service, buffer, history int) Live
 	if !ok {
 		tb.Fatalf("the store on %s is a %T", Postgres, db.Store)
 	}
+	db.logs = &logBuffer{}
 	node, err := cluster.New(context.Background(), pg, svc, cluster.Options{
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SubscriberBuffer: buffer, History: history})
+		Log: slog.New(slog.NewTextHandler(db.logs, nil)), SubscriberBuffer: buffer, History: history})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	db.marked = make(chan int64, 1024)
+	svc.OnChange(func(articleID int64) {
+		if articleID <= 0 {
+			select {
+			case db.marked <- articleID:
+			default: // full of what came before a Settle, which drains it
+			}
+		}
+	})
 	node.Start()
 	tb.Cleanup(node.Stop) // before the store closes: cleanups run last first
+	// The follower starts at the log's head when New read it; what was written before it had its first read
+	// (the seed, a test's setup) would otherwise empty the cache at an unknown moment.
+	db.Settle(tb)
 	return Live{Bus: node.Bus, Health: node.Health, Ready: node.Ready}
 }
 
@@ -159,26 +195,50 @@ func (db *DB) Pools() map[string]*sql.DB {
 	return db.SQLite.Pools()
 }
 
-// Settle waits until the store has been quiet for a moment: on PostgreSQL, the follower of the event log reads
-// each write after it commits, loading its comments (counted in QueryCount) and emptying this server's cached
-// answers of the article once more. Tests that count statements, or expect a cached answer, after writes call
-// it first. On SQLite nothing happens after a write returns.
+// Settle waits until this server's follower of the event log has read every write committed so far (on
+// PostgreSQL): it loads their comments (counted in QueryCount), publishes their events and empties this
+// server's cached answers of their articles once more, after the write has returned. Tests that count
+// statements, or expect a cached answer, after writes call it first. On SQLite nothing happens after a write
+// returns.
 func (db *DB) Settle(tb testing.TB) {
 	tb.Helper()
-	if db.Engine != Postgres {
+	if db.marked == nil {
 		return
 	}
-	const quiet = 150 * time.Millisecond
-	last := db.QueryCount()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(quiet)
-		n := db.QueryCount()
-		if n == last {
-			return
+	// A mark in the log, about an article that cannot exist (each its own, below zero): the follower reads the
+	// log in order, so once it tells of the mark it has told of everything committed before. It tells of a
+	// batch of rows with a change to every article (0) as of that alone: then the mark may or may not have
+	// been in it, and another is sent. (Each mark is a change to the cache: a response computed meanwhile is
+	// not kept, so no mark may still be on its way when Settle returns.)
+	pg := db.Store.(*postgres.DB)
+	deadline := time.After(10 * time.Second)
+	for {
+		for drained := false; !drained; {
+			select {
+			case <-db.marked:
+			default:
+				drained = true
+			}
 		}
-		last = n
+		db.marks++
+		mark := -db.marks
+		if err := eventlog.Append(context.Background(), pg.Pool(), eventlog.Changed(0, mark)); err != nil {
+			tb.Fatal(err)
+		}
+		for waiting := true; waiting; {
+			select {
+			case id := <-db.marked:
+				switch id {
+				case mark:
+					return
+				case 0:
+					waiting = false // send another
+				}
+			case <-deadline:
+				tb.Fatalf("the event log's follower did not read a write in 10 s; its log:\n%s", db.logs)
+			}
+		}
 	}
-	tb.Fatal("the store did not settle: statements went on for 10 s after the test's last write")
 }
 
 // Only skips the test unless it runs on engine, saying why the test is about that engine.
