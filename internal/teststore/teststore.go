@@ -222,7 +222,12 @@ func (db *DB) Settle(tb testing.TB) {
 		}
 		db.marks++
 		mark := -db.marks
-		if err := eventlog.Append(context.Background(), pg.Pool(), eventlog.Changed(0, mark)); err != nil {
+		ctx := context.Background()
+		if err := eventlog.Append(ctx, pg.Pool(), eventlog.Changed(0, mark)); err != nil {
+			tb.Fatal(err)
+		}
+		// Committed: wake the follower, as the store's Notifier does after its writes.
+		if _, err := pg.Pool().Exec(ctx, "SELECT pg_notify($1, '')", eventlog.Channel); err != nil {
 			tb.Fatal(err)
 		}
 		for waiting := true; waiting; {
