@@ -342,7 +342,7 @@ func (s *Service) SuspendReader(ctx context.Context, readerID int64, days int, r
 		return nil, err
 	}
 	r.SuspendedUntil, r.SuspensionReason = a.Until, reason
-	s.readerChanged(r.ID)
+	s.readerChanged(CredentialsChangedBy(a))
 	return r, nil
 }
 

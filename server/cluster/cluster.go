@@ -85,7 +85,9 @@ func New(ctx context.Context, db *postgres.DB, svc *thread.Service, opts Options
 		After: head,
 		// Each article's cached answers on this server, or all of them for a change to a whole site.
 		Changed: svc.ChangedElsewhere,
-		Publish: func(msgs []live.Message) { n.Bus.Deliver(msgs...) },
+		// A reader suspended or deleted through another server: this one ends their live connections too.
+		ReaderChanged: svc.ReaderChangedElsewhere,
+		Publish:       func(msgs []live.Message) { n.Bus.Deliver(msgs...) },
 		// Events were pruned before this server read them: its subscribers reload (RESYNC).
 		Gap: n.Bus.Reset,
 		Status: func(err error) {

@@ -38,6 +38,9 @@ func (db *DB) Moderate(ctx context.Context, a *thread.ModerationAction, change *
 		if err := appendAction(ctx, tx, a); err != nil {
 			return err
 		}
+		if id := thread.CredentialsChangedBy(a); id != 0 {
+			logged = append(logged, eventlog.ReaderChanged(a.SiteID, id))
+		}
 		return eventlog.Append(ctx, tx, logged...)
 	})
 	return out, err
@@ -404,6 +407,8 @@ func (db *DB) DeleteReader(ctx context.Context, readerID int64) ([]int64, int, e
 				logged = append(logged, eventlog.Changed(siteID, id))
 			}
 		}
+		// The account's token and sign-in are gone: every server ends its live connections.
+		logged = append(logged, eventlog.ReaderChanged(siteID, readerID))
 		return eventlog.Append(ctx, tx, logged...)
 	})
 	return articles, emptied, err

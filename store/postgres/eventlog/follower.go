@@ -19,6 +19,10 @@ type FollowerOptions struct {
 	// Changed is told of each article whose cached answers are stale (0: every article), for each batch
 	// before Publish: a subscriber that reads the thread when an event comes reads it anew.
 	Changed func(articleID int64)
+	// ReaderChanged is told of each reader whose credentials a write changed (a KindReaderChanged record: a
+	// suspension, an account deleted), for each batch after Changed and before Publish: the server checks that
+	// reader's live connections again (thread.Service.ReaderChangedElsewhere).
+	ReaderChanged func(readerID int64)
 	// Publish receives the live events of each batch, in the log's order (a bus's Deliver).
 	Publish func(msgs []live.Message)
 	// Gap is called when events after the follower's position were pruned before it could read them (it was
@@ -220,7 +224,7 @@ func (f *Follower) catchUp(ctx context.Context, conn *pgx.Conn) (heldBack bool, 
 	}
 }
 
-// hand tells Changed of the rows' articles, then Publish of their events.
+// hand tells Changed of the rows' articles, ReaderChanged of their readers, then Publish of their events.
 func (f *Follower) hand(ctx context.Context, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
@@ -232,13 +236,24 @@ func (f *Follower) hand(ctx context.Context, rows []Row) error {
 	if f.opts.Changed != nil {
 		articles := map[int64]bool{}
 		for _, r := range rows {
-			articles[r.ArticleID] = true
+			if r.Kind != KindReaderChanged { // says nothing of the cache
+				articles[r.ArticleID] = true
+			}
 		}
 		if articles[0] {
 			f.opts.Changed(0)
 		} else {
 			for id := range articles {
 				f.opts.Changed(id)
+			}
+		}
+	}
+	if f.opts.ReaderChanged != nil {
+		seen := map[int64]bool{}
+		for _, r := range rows {
+			if r.Kind == KindReaderChanged && r.ReaderID != 0 && !seen[r.ReaderID] {
+				seen[r.ReaderID] = true
+				f.opts.ReaderChanged(r.ReaderID)
 			}
 		}
 	}

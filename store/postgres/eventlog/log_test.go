@@ -45,7 +45,8 @@ func testLoaders(gone map[int64]bool) Loaders {
 	}}
 }
 
-// newTestLog creates a database with the events table of migration 0002.
+// newTestLog creates a database with the events table of migration 0002, and its reader_id of 0004 (without
+// 0003: the trigger of 0002 notifies, standing for the store's Notifier).
 func newTestLog(t testing.TB, gone map[int64]bool) (*pgxpool.Pool, *Log) {
 	t.Helper()
 	url := pgtest.URL(t)
@@ -60,12 +61,14 @@ func newTestLog(t testing.TB, gone map[int64]bool) (*pgxpool.Pool, *Log) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	migration, err := os.ReadFile("../migrations/0002_events.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, string(migration)); err != nil {
-		t.Fatalf("migration 0002: %v", err)
+	for _, name := range []string{"0002_events.sql", "0004_events_reader.sql"} {
+		migration, err := os.ReadFile("../migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, string(migration)); err != nil {
+			t.Fatalf("migration %s: %v", name, err)
+		}
 	}
 	return pool, New(pool, testLoaders(gone))
 }
@@ -133,6 +136,52 @@ func TestAppendCommitsWithTheWrite(t *testing.T) {
 				t.Errorf("the log holds %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// TestAFollowerTellsOfReaderChanges: a reader's record reaches the follower's ReaderChanged (once per reader
+// and batch), in the order of the log, and neither invalidates the cache nor publishes a live event; the
+// records beside it go on as before.
+func TestAFollowerTellsOfReaderChanges(t *testing.T) {
+	pool, log := newTestLog(t, nil)
+	head, err := log.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var readers, articles []int64
+	c := follow(t, log, FollowerOptions{After: head, Poll: time.Hour,
+		ReaderChanged: func(id int64) { mu.Lock(); readers = append(readers, id); mu.Unlock() },
+		Changed:       func(id int64) { mu.Lock(); articles = append(articles, id); mu.Unlock() }})
+	appendTx(t, pool, ReaderChanged(1, 7), ReaderChanged(1, 7), commentRecord(3))
+	appendTx(t, pool, ReaderChanged(1, 8))
+	msgs := c.waitFor(t, 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		got, changed := slices.Clone(readers), slices.Clone(articles)
+		mu.Unlock()
+		if len(got) >= 2 || time.Now().After(deadline) {
+			slices.Sort(got)
+			if !slices.Equal(got, []int64{7, 8}) {
+				t.Errorf("ReaderChanged was told %v, want 7 then 8", got)
+			}
+			if slices.Contains(changed, 0) || !slices.Contains(changed, articleOf(3)) {
+				t.Errorf("Changed was told %v, want the comment's article only", changed)
+			}
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(msgs) != 1 || msgs[0].Event.Comment.ID != 3 {
+		t.Errorf("published %v, want the comment's event only", msgs)
+	}
+	rows, _, err := log.Rows(context.Background(), head, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0].Record != ReaderChanged(1, 7) || rows[3].Record != ReaderChanged(1, 8) {
+		t.Errorf("the log holds %+v", rows)
 	}
 }
 
