@@ -77,12 +77,15 @@ func (l *Log) Follow(opts FollowerOptions) *Follower {
 	return &Follower{log: l, opts: opts, pos: opts.After}
 }
 
-// Waits: between reconnections (doubling from the first to the last, with jitter), and before reading again
+// Waits: between reconnections (doubling from the first to the last, with jitter; the last is short, so that a
+// database back from an outage is read again within a second: until then, the server's /readyz says 503 and
+// every read its cache holds goes to the database; a failed attempt costs a refused connection, or the connect
+// timeout when the host does not answer), and before reading again
 // while an open transaction holds committed events back (it may end with no notification: a rollback, or a
 // write with no event), which bounds the delay it adds once it ended.
 const (
 	firstReconnectDelay = 100 * time.Millisecond
-	lastReconnectDelay  = 5 * time.Second
+	lastReconnectDelay  = time.Second
 	firstHeldBackDelay  = 5 * time.Millisecond
 	lastHeldBackDelay   = 50 * time.Millisecond
 )
