@@ -51,7 +51,7 @@ func startNode(t testing.TB, url string, opts cluster.Options) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(svc, server.Options{Log: quiet, Bus: n.Bus, Health: n.Health, Ready: n.Ready})
+	h := server.New(svc, server.Options{Log: quiet, Bus: n.Bus, Health: n.Health, Ready: n.Ready, CacheInDoubt: n.Behind})
 	n.Start()
 	t.Cleanup(n.Stop) // before the pool closes
 	hs := httptest.NewServer(h)
