@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/threadline/threadline/store/internal/columns"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -268,7 +269,7 @@ func (db *DB) CommentsByAuthor(ctx context.Context, readerID, articleID int64, s
 	for i, s := range statuses {
 		names[i] = string(s)
 	}
-	list, err := jsonList(names)
+	list, err := columns.JSONList(names)
 	if err != nil {
 		return nil, err
 	}
