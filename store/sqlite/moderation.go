@@ -376,8 +376,7 @@ func (db *DB) DeleteReader(ctx context.Context, readerID int64) ([]int64, int, e
 	return articles, emptied, err
 }
 
-// emptyComment takes a deleted account's comment out of the thread: a removed one stays as the moderator's
-// placeholder, one with replies becomes a deleted placeholder, the rest go.
+// emptyComment takes a deleted account's comment out of the thread as thread.AccountDeletionOf says.
 func emptyComment(ctx context.Context, tx queryer, c *thread.Comment) error {
 	switch thread.AccountDeletionOf(c) {
 	case thread.EmptyRemoved:
