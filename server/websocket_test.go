@@ -59,7 +59,7 @@ func newLoggedModFixture(tb testing.TB, set thread.SiteSettings) (*modFixture, *
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	opts := server.Options{Log: slog.New(slog.NewTextHandler(logs, nil)), Pools: db.Pools()}
+	opts := server.Options{Log: slog.New(slog.NewTextHandler(logs, nil)), Pools: db.Pools(), Collectors: db.Collectors()}
 	lv := db.Live(tb, svc, 0, 0)
 	opts.Health, opts.Ready = lv.Health, lv.Ready
 	if lv.Bus != nil {
