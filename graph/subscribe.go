@@ -290,8 +290,8 @@ func (r *Resolver) eventFor(ctx context.Context, msg live.Message) (*CommentEven
 	if seen == nil && e.Kind != thread.EventHeld { // a pending comment, for its author and moderators only
 		return nil, nil
 	}
-	if e.Kind == thread.EventDeleted && seen.Status == thread.StatusDeleted && seen.CreatedAt.IsZero() {
-		seen = nil // gone: only its IDs are left
+	if seen != nil && seen.Gone() {
+		seen = nil // gone: only its IDs are left (a DELETED, or, read from the log after it, any earlier event)
 	}
 	l := loadersFor(ctx)
 	l.forget() // each event reads the thread as it is now

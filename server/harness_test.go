@@ -55,7 +55,7 @@ func newTestServerWith(tb testing.TB, opts server.Options) *testServer {
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	opts.Log, opts.Pools = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Pools()
+	opts.Log, opts.Pools, opts.Collectors = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Pools(), db.Collectors()
 	if opts.Bus == nil { // a test that brings its own bus publishes to it itself
 		lv := db.Live(tb, svc, opts.SubscriberBuffer, 0)
 		opts.Health, opts.Ready = lv.Health, lv.Ready

@@ -3,11 +3,14 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/thread"
@@ -141,8 +145,36 @@ func (c *wsClient) quiet(tb testing.TB) {
 }
 
 // TestEveryEventArrivesOnceInOrder makes one change of each kind and reads them from a WebSocket subscription:
-// each arrives once, in the order the writes committed, with the comment as the subscriber may see it.
+// each arrives once, in the order the writes committed, with the comment as the subscriber may see it. On
+// SQLite, events are published in process with the comment exactly as its write left it. On PostgreSQL, the
+// follower of the event log loads the comment when it reads (see thread.Event): the kind, the IDs and the
+// order are exact, and the comment is as some write at or after the event's own left it, never older; a
+// second run holds the follower back with an open transaction until every write has committed, so that each
+// event carries the comment as the last write left it (an ADDED with the edited body and the like, one of a
+// comment that is gone with no comment at all).
 func TestEveryEventArrivesOnceInOrder(t *testing.T) {
+	cases := []struct {
+		name     string
+		holdBack bool
+	}{{"as the events come", false}}
+	if teststore.Engine() == teststore.Postgres {
+		cases = append(cases, struct {
+			name     string
+			holdBack bool
+		}{"read after the last write", true})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { testEveryEventArrivesOnceInOrder(t, c.holdBack) })
+	}
+}
+
+// commentState is what a subscriber sees of a comment; status "" when it is gone (the event has no comment).
+type commentState struct {
+	status, body string
+	likes        int
+}
+
+func testEveryEventArrivesOnceInOrder(t *testing.T, holdBack bool) {
 	fx := newModFixture(t, thread.SiteSettings{})
 	author, _ := fx.user(t, "Ada", false)
 	reader, _ := fx.user(t, "Bo", false)
@@ -150,25 +182,57 @@ func TestEveryEventArrivesOnceInOrder(t *testing.T) {
 	ws.subscribe(t, "1", eventsQuery, map[string]any{"a": fx.article})
 	time.Sleep(100 * time.Millisecond) // the subscription is in place
 
+	var hold *sql.Tx // on PostgreSQL, an open write transaction: the follower reads nothing committed after it
+	if holdBack {
+		var err error
+		if hold, err = fx.DB.Raw(t).Begin(); err != nil {
+			t.Fatal(err)
+		}
+		defer hold.Rollback()
+		if _, err := hold.Exec("SELECT pg_current_xact_id()"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each write, and the state it leaves each comment in, as Bo may see it.
+	var states []map[string]commentState
+	published := func(body string, likes int) commentState { return commentState{"PUBLISHED", body, likes} }
+	after := func(id string, s commentState) {
+		next := map[string]commentState{}
+		if len(states) > 0 {
+			maps.Copy(next, states[len(states)-1])
+		}
+		next[id] = s
+		states = append(states, next)
+	}
 	top := fx.addComment(t, author, fx.article, "", "First")
+	after(top, published("<p>First</p>", 0))
 	reply := fx.addComment(t, reader, fx.article, top, "A reply")
+	after(reply, published("<p>A reply</p>", 0))
 	fx.mutate(t, author, `mutation($c: ID!) { editComment(input: {commentId: $c, body: "First, edited"}) { comment { id } } }`, map[string]any{"c": top})
+	after(top, published("<p>First, edited</p>", 0))
 	fx.mutate(t, reader, `mutation($c: ID!) { likeComment(input: {commentId: $c}) { comment { id } } }`, map[string]any{"c": top})
+	after(top, published("<p>First, edited</p>", 1))
 	fx.mutate(t, fx.key, removeMutation, map[string]any{"c": top, "rule": "Spam"})
+	after(top, commentState{"REMOVED", "", 1})
 	fx.mutate(t, fx.key, `mutation($c: ID!) { restoreComment(input: {commentId: $c, reason: "A mistake."}) { comment { id } } }`, map[string]any{"c": top})
+	after(top, published("<p>First, edited</p>", 1))
 	fx.mutate(t, reader, `mutation($c: ID!) { deleteComment(input: {commentId: $c}) { deletedCommentId } }`, map[string]any{"c": reply})
+	after(reply, commentState{}) // gone: it had no replies
+	if holdBack {
+		ws.quiet(t) // held back: nothing comes while the transaction is open
+		if err := hold.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	want := []struct {
-		kind, id, parent, status, body string
-		likes                          int
-	}{
-		{"ADDED", top, "", "PUBLISHED", "<p>First</p>", 0},
-		{"ADDED", reply, top, "PUBLISHED", "<p>A reply</p>", 0},
-		{"EDITED", top, "", "PUBLISHED", "<p>First, edited</p>", 0},
-		{"LIKED", top, "", "PUBLISHED", "<p>First, edited</p>", 1},
-		{"REMOVED", top, "", "REMOVED", "", 1},
-		{"RESTORED", top, "", "PUBLISHED", "<p>First, edited</p>", 1},
-		{"DELETED", reply, top, "", "", 0},
+	want := []struct{ kind, id, parent string }{
+		{"ADDED", top, ""},
+		{"ADDED", reply, top},
+		{"EDITED", top, ""},
+		{"LIKED", top, ""},
+		{"REMOVED", top, ""},
+		{"RESTORED", top, ""},
+		{"DELETED", reply, top},
 	}
 	var cursors []string
 	for i, w := range want {
@@ -178,13 +242,27 @@ func TestEveryEventArrivesOnceInOrder(t *testing.T) {
 		if e.ParentID != nil {
 			parent = *e.ParentID
 		}
-		switch {
-		case e.Kind != w.kind || e.CommentID == nil || *e.CommentID != w.id || parent != w.parent:
-			t.Fatalf("event %d: %s %v (parent %q), want %s %s", i, e.Kind, e.CommentID, parent, w.kind, w.id)
-		case w.status == "" && e.Comment != nil:
-			t.Errorf("event %d: a comment that is gone comes with %+v", i, e.Comment)
-		case w.status != "" && (e.Comment == nil || e.Comment.Status != w.status || e.Comment.BodyHTML != w.body || e.Comment.LikeCount != w.likes):
-			t.Errorf("event %d (%s): comment %+v", i, w.kind, e.Comment)
+		if e.Kind != w.kind || e.CommentID == nil || *e.CommentID != w.id || parent != w.parent {
+			t.Fatalf("event %d: %s %v (parent %q), want %s %s (parent %q)", i, e.Kind, e.CommentID, parent, w.kind, w.id, w.parent)
+		}
+		got := commentState{}
+		if e.Comment != nil {
+			got = commentState{e.Comment.Status, e.Comment.BodyHTML, e.Comment.LikeCount}
+		}
+		// The states the comment may come in: the one its write left on SQLite; on PostgreSQL that one or a
+		// later one (the last one only, when the follower read after the last write).
+		allowed := []commentState{states[i][w.id]}
+		if teststore.Engine() == teststore.Postgres {
+			allowed = nil
+			for _, s := range states[i:] {
+				allowed = append(allowed, s[w.id])
+			}
+			if holdBack {
+				allowed = allowed[len(allowed)-1:]
+			}
+		}
+		if !slices.Contains(allowed, got) {
+			t.Errorf("event %d (%s): the comment is %+v, want one of %+v", i, w.kind, got, allowed)
 		}
 	}
 	ws.quiet(t)

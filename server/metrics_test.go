@@ -38,10 +38,16 @@ func TestMetrics(t *testing.T) {
 		`threadline_live_dropped_total 0`,
 		`go_goroutines`,
 	}
-	if s.DB.Engine == teststore.SQLite {
-		// SQLite's database/sql pools. PostgreSQL's pgxpool is not among the server's Options.Pools (a
-		// map of *sql.DB), so /metrics does not show it yet.
-		wants = append(wants, `go_sql_open_connections{db_name="read"}`)
+	switch s.DB.Engine {
+	case teststore.SQLite: // its database/sql pools
+		wants = append(wants, `go_sql_open_connections{db_name="read"}`, `go_sql_in_use_connections{db_name="write"}`)
+	case teststore.Postgres: // its pgxpool (store/postgres/poolmetrics)
+		wants = append(wants, `pgxpool_max_connections{db_name="postgres"}`, `pgxpool_acquired_connections{db_name="postgres"}`,
+			`pgxpool_idle_connections{db_name="postgres"}`, `pgxpool_total_connections{db_name="postgres"}`,
+			`pgxpool_acquires_total{db_name="postgres"}`, `pgxpool_wait_duration_seconds_total{db_name="postgres"}`)
+		if strings.Contains(text, "go_sql_") {
+			t.Error("/metrics shows database/sql pools on PostgreSQL")
+		}
 	}
 	for _, want := range wants {
 		if !strings.Contains(text, want) {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/threadline/threadline/graph"
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/server/graphiql"
@@ -26,6 +28,9 @@ type Options struct {
 	Ready func(context.Context) error
 	// Pools are the database's connection pools, by name, for /metrics.
 	Pools map[string]*sql.DB
+	// Collectors are more figures for /metrics: PostgreSQL's pgxpool (store/postgres/poolmetrics), which
+	// is not a *sql.DB.
+	Collectors []prometheus.Collector
 	// MaxBodyBytes bounds a request body. A comment of 10,000 characters takes at most 40 KB of UTF-8, 60 KB
 	// as JSON escapes, so the default of 256 KiB leaves room for variables and a query.
 	MaxBodyBytes int64
@@ -82,6 +87,7 @@ func newServer(svc *thread.Service, opts Options) (http.Handler, *responseCache)
 		opts.Ready = opts.Health
 	}
 	m := newMetrics(opts.Bus, opts.Pools)
+	m.registry.MustRegister(opts.Collectors...)
 	api := graph.NewHandler(svc, graph.Options{Log: opts.Log, RequestID: RequestID, Observer: m, Live: graph.LiveOptions{
 		Bus: opts.Bus, PerConnection: opts.SubscriptionsPerConnection, PerClient: opts.SubscriptionsPerClient, IdleTimeout: opts.IdleTimeout,
 	}})

@@ -26,6 +26,7 @@ import (
 	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
+	"github.com/threadline/threadline/store/postgres"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -59,7 +60,7 @@ func newLoggedModFixture(tb testing.TB, set thread.SiteSettings) (*modFixture, *
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	opts := server.Options{Log: slog.New(slog.NewTextHandler(logs, nil)), Pools: db.Pools()}
+	opts := server.Options{Log: slog.New(slog.NewTextHandler(logs, nil)), Pools: db.Pools(), Collectors: db.Collectors()}
 	lv := db.Live(tb, svc, 0, 0)
 	opts.Health, opts.Ready = lv.Health, lv.Ready
 	if lv.Bus != nil {
@@ -163,6 +164,18 @@ func openFDs(tb testing.TB) int {
 	return len(entries)
 }
 
+// poolConnections is how many connections the database's pools hold open.
+func poolConnections(db *teststore.DB) int {
+	n := 0
+	for _, p := range db.Pools() {
+		n += p.Stats().OpenConnections
+	}
+	if pg, ok := db.Store.(*postgres.DB); ok {
+		n += int(pg.Pool().Stat().TotalConns())
+	}
+	return n
+}
+
 // TestRefusedConnectionInitIsClosedAndFreed: connection_init with credentials refused for any reason is closed
 // at once with 4403 (graphql-transport-ws's Forbidden), logs no panic, and leaves nothing behind: after 300 of
 // them the process holds the descriptors and goroutines it held before, and the address may again hold its
@@ -233,10 +246,16 @@ func TestRefusedConnectionInitIsClosedAndFreed(t *testing.T) {
 	// design); the second is measured.
 	refuse300()
 	time.Sleep(200 * time.Millisecond) // the close handshakes of the cases above end
-	fds, goroutines := openFDs(t), runtime.NumGoroutine()
+	fds, goroutines, conns := openFDs(t), runtime.NumGoroutine(), poolConnections(fx.DB)
 	refuse300()
 	var nowFDs, nowGoroutines int
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		// On a loaded machine the second round may still need a database connection more than the first:
+		// its descriptors (2 for a SQLite file and its WAL, a socket for PostgreSQL) are the pool's, not leaks.
+		if grown := poolConnections(fx.DB) - conns; grown > 0 {
+			fds += 2 * grown
+			conns += grown
+		}
 		if nowFDs, nowGoroutines = openFDs(t), runtime.NumGoroutine(); nowFDs <= fds+2 && nowGoroutines <= goroutines+4 {
 			break
 		}

@@ -20,8 +20,17 @@ const (
 )
 
 // Event is a committed change to a comment, for the live subscribers of its article. Comment is the comment
-// as it now is, whatever the viewer may see of it (subscribers filter); for a deleted comment with no
-// replies, whose row is gone, it holds only the IDs.
+// as it now is, whatever the viewer may see of it (subscribers filter by its Status, never by Kind); for a
+// deleted comment with no replies, whose row is gone, it holds only the IDs (Gone).
+//
+// How new "now" is depends on where events come from. Published in process (SQLite: the Service after each
+// write), Comment is exactly as the write left it. Read from the durable event log (PostgreSQL: the log holds
+// IDs, and a server's follower loads the comments when it reads), Comment is as it is when the event is read,
+// never older than the write that made the event: the kind, the comment's ID, its article and parent, and
+// the order of events are exact; its other fields are at least as new, possibly newer by later writes (an
+// ADDED may carry an edited body and likes, a LIKED a removed comment, an ADDED a Gone one). Those later
+// writes have events of their own, which follow. Subscribers must therefore decide what a viewer may see from
+// Comment.Status alone, and must take a DELETED for a comment they never saw as harmless.
 type Event struct {
 	Kind    EventKind
 	SiteID  int64
@@ -29,6 +38,9 @@ type Event struct {
 	// Author is the comment's author, looked up once for all subscribers; nil for none.
 	Author *Reader
 }
+
+// Gone reports whether the comment's row is gone (deleted with no replies): only its IDs are left.
+func (c *Comment) Gone() bool { return c.Status == StatusDeleted && c.CreatedAt.IsZero() }
 
 // ArticleID is the article the event is about.
 func (e Event) ArticleID() int64 { return e.Comment.ArticleID }

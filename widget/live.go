@@ -284,6 +284,9 @@ func (c *liveConn) release() {
 
 // applyLive changes the page as an event says. New top-level comments wait behind a button, so that the page
 // does not move under the reader; replies, edits, likes and moderators' decisions show where they happen.
+// An event's comment may be newer than the event (on PostgreSQL the server loads it when it reads its log:
+// an ADDED may come with a removed or deleted comment, an EDITED with a removed one): what it shows follows
+// the comment's status, and the later event that changed it does the counting.
 func (v *ThreadView) applyLive(ctx app.Context, e liveEvent) {
 	t := v.thread
 	if e.Kind == "RESYNC" {
@@ -322,11 +325,11 @@ func (v *ThreadView) applyLive(ctx app.Context, e liveEvent) {
 				}
 			}
 		}
-		if next != nil && !next.Pending && c == nil {
+		if next != nil && !next.Pending && !next.Removed && !next.Deleted && c == nil {
 			t.CommentCount++
 		}
 	case "EDITED":
-		if c != nil && next != nil {
+		if c != nil && next != nil && !next.Removed && !next.Deleted { // else its REMOVED or DELETED follows
 			c.BodyHTML, c.Edited = next.BodyHTML, true
 		}
 	case "LIKED":

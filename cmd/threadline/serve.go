@@ -20,6 +20,7 @@ import (
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
 	"github.com/threadline/threadline/store"
+	"github.com/threadline/threadline/store/postgres/poolmetrics"
 	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
@@ -134,6 +135,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		opts.Pools = db.SQLite.Pools()
 	}
 	if db.Postgres != nil {
+		opts.Collectors = append(opts.Collectors, poolmetrics.New(db.Postgres.Pool(), "postgres"))
 		// One of any number of servers on the database: live events and cache invalidations come from its log.
 		node, err := joinCluster(ctx, db.Postgres, svc, log, &opts, func() error {
 			if draining.Load() {

@@ -40,7 +40,9 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
+	// A cluster of its own: the servers' live events would wait for other packages' write transactions
+	// (CREATE DATABASE among them) on a shared one (see pgtest.Private).
+	code := pgtest.Private(m, true)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

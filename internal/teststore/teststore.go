@@ -23,13 +23,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql's "pgx" driver, for Raw on PostgreSQL
-	_ "modernc.org/sqlite"             // database/sql's "sqlite" driver, for Raw on SQLite
+	"github.com/prometheus/client_golang/prometheus"
+	_ "modernc.org/sqlite" // database/sql's "sqlite" driver, for Raw on SQLite
 
 	"github.com/threadline/threadline/internal/pgtest"
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/server/cluster"
 	"github.com/threadline/threadline/store/postgres"
 	"github.com/threadline/threadline/store/postgres/eventlog"
+	"github.com/threadline/threadline/store/postgres/poolmetrics"
 	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
@@ -193,6 +195,15 @@ func (db *DB) Pools() map[string]*sql.DB {
 		return nil
 	}
 	return db.SQLite.Pools()
+}
+
+// Collectors returns the figures of PostgreSQL's connection pool for the server's /metrics; nil on SQLite.
+func (db *DB) Collectors() []prometheus.Collector {
+	pg, ok := db.Store.(*postgres.DB)
+	if !ok {
+		return nil
+	}
+	return []prometheus.Collector{poolmetrics.New(pg.Pool(), "postgres")}
 }
 
 // Settle waits until this server's follower of the event log has read every write committed so far (on

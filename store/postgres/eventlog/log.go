@@ -12,6 +12,16 @@
 // short: imports commit in batches). The order is the order in which transactions first wrote, which keeps
 // cause before effect for a transaction that writes only after it read what another committed (as a like
 // after its comment's post).
+//
+// What an event carries: a row holds IDs only, and the follower loads the comments when it reads. An event
+// therefore carries its comment as it is when the event is read, never older than the write that made the
+// event: its kind, comment ID, article, parent and position are exact, every row makes one event, in the
+// log's order; the comment's other fields are at least as new (an ADDED read after an edit, a like and a
+// removal carries the edited body, the like and the status REMOVED), and a comment whose row is gone comes
+// with its IDs only (thread.Comment.Gone), whatever the kind. The later writes have their own events, which
+// follow. Subscribers decide what a viewer may see from the comment's status, not from the event's kind
+// (thread.Event says so); on SQLite, where the Service publishes in process, the comment is exactly as the
+// write left it.
 package eventlog
 
 import (
@@ -263,9 +273,11 @@ func (l *Log) Read(ctx context.Context, after live.Position, articleID int64, li
 	return msgs, through, err
 }
 
-// events turns rows into live events, loading their comments and authors in one query each. A comment whose
-// row is gone (deleted with no replies) is named by its IDs in its "deleted" event; its earlier events are
-// left out: the "deleted" one that follows tells of it.
+// events turns rows into live events, loading their comments and authors in one query each, as they are now
+// (see the package's comment). Every row of a comment makes its event, exactly once: a comment whose row is
+// gone (deleted with no replies) is named by its IDs (thread.Comment.Gone) in its "deleted" event and in the
+// events before it that are read after it; leaving those out would leave subscribers unable to tell a
+// dropped event from a missed one, and costs nothing: they show nothing of a gone comment.
 func (l *Log) events(ctx context.Context, rows []Row) ([]live.Message, error) {
 	var ids []int64
 	for _, r := range rows {
@@ -301,9 +313,6 @@ func (l *Log) events(ctx context.Context, rows []Row) ([]live.Message, error) {
 		}
 		c := comments[r.CommentID]
 		if c == nil {
-			if r.Kind != thread.EventDeleted {
-				continue
-			}
 			c = &thread.Comment{ID: r.CommentID, ArticleID: r.ArticleID, ParentID: r.ParentID, Status: thread.StatusDeleted}
 		}
 		msgs = append(msgs, live.Message{Position: r.Position,

@@ -1,0 +1,12 @@
+package eventlog
+
+import (
+	"os"
+	"testing"
+
+	"github.com/threadline/threadline/internal/pgtest"
+)
+
+// TestMain runs the log's tests on a PostgreSQL cluster of their own (see pgtest.Private): they wait for rows
+// that another package's open write transaction, on a shared cluster, would hold back.
+func TestMain(m *testing.M) { os.Exit(pgtest.Private(m, true)) }
