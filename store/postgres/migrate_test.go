@@ -112,8 +112,13 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 func TestOlderSchemaOpensWithNewerMigrations(t *testing.T) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
-	// The oldest schema today's writes run on: they record their events (0002).
-	older := fstest.MapFS{"0001_init.sql": shipped(t)["0001_init.sql"], "0002_events.sql": shipped(t)["0002_events.sql"]}
+	// The oldest schema today's writes run on: they record their events (0002) and count posts in shards (0004).
+	older := shipped(t)
+	for name := range older {
+		if name >= "0005" { // a later release's
+			delete(older, name)
+		}
+	}
 	db, err := open(ctx, url, older, nil)
 	if err != nil {
 		t.Fatal(err)
