@@ -200,7 +200,7 @@ func run(c config) error {
 			fmt.Printf("| %s | %.0f | %.2f | %.2f | %d |\n", sc.name, m.rps, m.p50*1000, m.p99*1000, m.failed)
 		}
 	}
-	fmt.Printf("\nCPU while loaded: cores busy (CPU ms per request); the Threadline column is each server's\n\n| setup | scenario | Threadline | HAProxy | PostgreSQL |\n|---|---|---:|---:|---:|\n")
+	fmt.Printf("\nCPU while loaded: cores busy (CPU ms per request); Threadline's cores are each server's, its CPU per request all servers'\n\n| setup | scenario | Threadline | HAProxy | PostgreSQL |\n|---|---|---:|---:|---:|\n")
 	for _, s := range setups {
 		for _, sc := range scenarios {
 			m := medians(s.results[sc.name])
@@ -211,7 +211,8 @@ func run(c config) error {
 				return fmt.Sprintf("%.2f (%.3f)", cores, cores*1000/m.rps)
 			}
 			n := float64(len(s.cluster.Servers))
-			fmt.Printf("| %s | %s | %s | %s | %s |\n", s.name, sc.name, cell(m.cpu.servers/n, true),
+			servers := fmt.Sprintf("%.2f (%.3f)", m.cpu.servers/n, m.cpu.servers*1000/m.rps)
+			fmt.Printf("| %s | %s | %s | %s | %s |\n", s.name, sc.name, servers,
 				cell(m.cpu.proxy, s.cluster.Proxied), cell(m.cpu.postgres, s.pg != nil))
 		}
 	}
