@@ -141,7 +141,7 @@ func newCounts(c *thread.Comment) counts {
 	return counts{published: boolInt(c.Status == thread.StatusPublished), topLevel: listed}
 }
 
-// articleCountShards is how many rows of counts an article has beside its own (migration 0004): posts to one
+// articleCountShards is how many rows of counts an article has beside its own (migration 0005): posts to one
 // article add to one of them at random, so that up to this many commit at once instead of queuing on one row.
 const articleCountShards = "16"
 
