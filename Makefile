@@ -9,10 +9,11 @@ AUDIT   := tools/graphql-http-audit
 AXE     := tools/axe
 WSCLIENT := tools/graphql-ws-client
 FUZZTIME ?= 20s
-# The throwaway PostgreSQL cluster that `make test` starts when PostgreSQL is installed (see .ci/postgres).
+# The throwaway PostgreSQL cluster that `make test` starts when PostgreSQL is installed (see .ci/postgres). Not
+# PGPORT: given on make's command line it would be exported, and libpq's clients would take it as their default.
 PGCLUSTER := .ci/postgres
-PGDIR   ?= /tmp/threadline-test-pg
-PGPORT  ?= 55432
+TEST_PGDIR   ?= /tmp/threadline-test-pg
+TEST_PGPORT  ?= 55432
 
 .PHONY: run build install deps needs wasm test lint generate bench loadtest loadtest-cluster fanout fanout-cross importbench widgetperf fuzz clean
 
@@ -44,20 +45,33 @@ wasm:
 deps:
 	.ci/deps
 
-## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server)
+## test: lint, then every Go test (including the GraphQL-over-HTTP audit against a real server), on SQLite; then, when
+## PostgreSQL is installed, the API suites again on PostgreSQL
 test: needs lint wasm $(AUDIT)/node_modules $(AXE)/node_modules $(WSCLIENT)/node_modules
 	@if [ -n "$$THREADLINE_TEST_POSTGRES" ]; then \
-		echo "==> go test ./... (SQLite, and PostgreSQL at $$THREADLINE_TEST_POSTGRES)"; \
-		$(GO) test -count=1 ./...; \
-	elif $(PGCLUSTER) start $(PGDIR) $(PGPORT) >$(PGDIR).env 2>$(PGDIR).err; then \
-		. $(PGDIR).env; echo "==> go test ./... (SQLite, and PostgreSQL in a throwaway cluster on port $(PGPORT))"; \
-		status=0; $(GO) test -count=1 ./... || status=$$?; \
-		$(PGCLUSTER) stop $(PGDIR); rm -f $(PGDIR).env $(PGDIR).err; exit $$status; \
+		$(call test_both,at $$THREADLINE_TEST_POSTGRES); \
+	elif $(PGCLUSTER) start $(TEST_PGDIR) $(TEST_PGPORT) >$(TEST_PGDIR).env 2>$(TEST_PGDIR).err; then \
+		. $(TEST_PGDIR).env; status=0; ( $(call test_both,in a throwaway cluster on port $(TEST_PGPORT)) ) || status=$$?; \
+		$(PGCLUSTER) stop $(TEST_PGDIR); rm -f $(TEST_PGDIR).env $(TEST_PGDIR).err; exit $$status; \
 	else \
-		echo "==> PostgreSQL tests skipped: $$(head -1 $(PGDIR).err) (or set THREADLINE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres)"; \
-		rm -f $(PGDIR).env $(PGDIR).err; $(GO) test -count=1 ./...; \
+		echo "==> PostgreSQL tests skipped: $$(head -1 $(TEST_PGDIR).err) (or set THREADLINE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres)"; \
+		rm -f $(TEST_PGDIR).env $(TEST_PGDIR).err; $(GO) test -count=1 ./...; \
 	fi
 	cd third_party/go-app && $(GO) test -count=1 -run 'TestEncodeAttribute' ./pkg/app   # our patch of go-app, its own module
+
+# The API suites, which run a second time on PostgreSQL (THREADLINE_TEST_STORE=postgres: see internal/teststore).
+# The widget's browser tests stay on SQLite: they test the widget, not the store, and take a browser each.
+API_PKGS := ./server/ ./graph/ ./importer/ ./seed/
+# test_both runs every test with SQLite and the PostgreSQL store's own tests, then the API suites on PostgreSQL
+# (its argument says where PostgreSQL is); both passes run, and it fails if either failed.
+test_both = status=0; t=$$(date +%s); \
+	echo "==> pass 1 of 2: go test ./... (the API on SQLite; the PostgreSQL store's own tests $(1))"; \
+	THREADLINE_TEST_STORE=sqlite $(GO) test -count=1 ./... || status=$$?; \
+	echo "    pass 1 took $$(( $$(date +%s) - t ))s"; t=$$(date +%s); \
+	echo "==> pass 2 of 2: the API suites on PostgreSQL $(1): THREADLINE_TEST_STORE=postgres go test $(API_PKGS)"; \
+	THREADLINE_TEST_STORE=postgres $(GO) test -count=1 $(API_PKGS) || status=$$?; \
+	echo "    pass 2 took $$(( $$(date +%s) - t ))s"; \
+	exit $$status
 
 # needs stops early, with what to do, when a program the tests run is missing.
 needs:

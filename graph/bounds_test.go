@@ -20,15 +20,15 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 )
 
-// testEndpoint serves the GraphQL endpoint over a real SQLite database with the sample, as the server does
+// testEndpoint serves the GraphQL endpoint over a real database (see internal/teststore) with the sample, as the server does
 // (anonymous: no authentication middleware).
 func testEndpoint(tb testing.TB) (endpoint, string) {
 	tb.Helper()
-	_, svc := sqlitetest.Open(tb)
+	_, svc := teststore.Open(tb)
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		tb.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,16 +15,17 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/live"
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
-// wsServer is the GraphQL handler over a real SQLite file with the sample, behind a real HTTP server.
+// wsServer is the GraphQL handler over a real database with the sample (see internal/teststore), behind a
+// real HTTP server.
 type wsServer struct {
 	url     string
-	dbPath  string
+	db      *teststore.DB
 	svc     *thread.Service
 	bus     *live.Memory
 	article string
@@ -39,12 +39,15 @@ func newWSServer(tb testing.TB, opts LiveOptions) *wsServer {
 // newLoggedWSServer is newWSServer with the server's log written to logs.
 func newLoggedWSServer(tb testing.TB, opts LiveOptions, logs io.Writer) *wsServer {
 	tb.Helper()
-	db, svc := sqlitetest.Open(tb)
+	db, svc := teststore.Open(tb)
 	if _, err := seed.Load(context.Background(), svc); err != nil {
 		tb.Fatal(err)
 	}
-	bus := live.NewMemory(64, 256)
-	svc.OnEvent(bus.Publish)
+	bus := db.Live(tb, svc, 64, 256).Bus // fed by the event log on PostgreSQL
+	if bus == nil {
+		bus = live.NewMemory(64, 256)
+		svc.OnEvent(bus.Publish)
+	}
 	opts.Bus = bus
 	h := NewHandler(svc, Options{Live: opts, Log: slog.New(slog.NewTextHandler(logs, nil)), RequestID: func(context.Context) string { return "test" }})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +59,7 @@ func newLoggedWSServer(tb testing.TB, opts LiveOptions, logs io.Writer) *wsServe
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &wsServer{url: strings.Replace(hs.URL, "http", "ws", 1), dbPath: db.Path(), svc: svc, bus: bus, article: globalID(kindArticle, a.ID)}
+	return &wsServer{url: strings.Replace(hs.URL, "http", "ws", 1), db: db, svc: svc, bus: bus, article: globalID(kindArticle, a.ID)}
 }
 
 // testConn is a client's connection, read in the background so that waiting for a message that should not
@@ -266,7 +269,14 @@ func TestWebsocketSubscriptionIDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.bus.Publish(thread.Event{Kind: thread.EventLiked, SiteID: 1, Comment: &thread.Comment{ID: 1, ArticleID: n, Status: thread.StatusPublished}})
+		// A real write: on PostgreSQL the bus hears of events only from the event log.
+		r, _, err := s.svc.CreateReader(context.Background(), "demo", "Writer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.AddComment(thread.WithViewer(context.Background(), r), thread.NewComment{ArticleID: n, Body: "An event"}); err != nil {
+			t.Fatal(err)
+		}
 		expect(t, conn, "next", "a")
 		// Nothing else: no event of the completed ones, no complete of theirs.
 		if m, err, ok := read(conn, 300*time.Millisecond); ok {
@@ -376,12 +386,7 @@ func TestWebsocketPeriodicRecheck(t *testing.T) {
 		return c
 	}
 	goneConn, stayingConn := connect(goneToken), connect(stayingToken)
-	db, err := sql.Open("sqlite", "file:"+s.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`UPDATE readers SET token_hash = NULL WHERE id = ?`, gone.ID); err != nil {
+	if _, err := s.db.Raw(t).Exec(`UPDATE readers SET token_hash = NULL WHERE id = $1`, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	if ce := closedWith(t, goneConn, 2*time.Second); ce.Code != closeForbidden {

@@ -3,7 +3,6 @@ package importer_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,15 +10,14 @@ import (
 
 	"github.com/threadline/threadline/archive"
 	"github.com/threadline/threadline/importer"
-	"github.com/threadline/threadline/store/sqlite"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/thread"
 )
 
 // newSite opens a database with the site "gazette".
-func newSite(t *testing.T) (*sqlite.DB, *thread.Service) {
+func newSite(t *testing.T) (*teststore.DB, *thread.Service) {
 	t.Helper()
-	db, svc := sqlitetest.Open(t)
+	db, svc := teststore.Open(t)
 	if _, _, _, err := svc.CreateSite(context.Background(), "gazette", thread.SiteSettings{Name: "The Gazette"}); err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +40,10 @@ type row struct {
 	Depth, Parent                         int
 }
 
-// rows reads every comment straight from the database file, oldest first.
-func rows(t *testing.T, db *sqlite.DB) []row {
+// rows reads every comment straight from the database, oldest first.
+func rows(t *testing.T, db *teststore.DB) []row {
 	t.Helper()
-	conn, err := sql.Open("sqlite", "file:"+db.Path()+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	rs, err := conn.Query(`SELECT a.key, c.body, c.body_html, c.status, c.rule, coalesce(r.display_name, ''), c.depth,
+	rs, err := db.Raw(t).Query(`SELECT a.key, c.body, c.body_html, c.status, c.rule, coalesce(r.display_name, ''), c.depth,
 		coalesce((SELECT count(*) FROM comments AS p WHERE p.id = c.parent_id), 0)
 		FROM comments AS c JOIN articles AS a ON a.id = c.article_id LEFT JOIN readers AS r ON r.id = c.author_id ORDER BY c.created_at, c.id`)
 	if err != nil {
@@ -68,15 +61,10 @@ func rows(t *testing.T, db *sqlite.DB) []row {
 	return out
 }
 
-// dbHolds reports whether any of the database's files holds s.
-func dbHolds(t *testing.T, db *sqlite.DB, s string) bool {
+// dbHolds reports whether the database holds s anywhere at rest.
+func dbHolds(t *testing.T, db *teststore.DB, s string) bool {
 	t.Helper()
-	files, _ := filepath.Glob(db.Path() + "*")
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, b := range db.Contents(t) {
 		if bytes.Contains(b, []byte(s)) {
 			return true
 		}
@@ -233,7 +221,7 @@ func TestExportImportExportIsIdentical(t *testing.T) {
 	if err := archive.Write(ctx, svc, "gazette", "", &first); err != nil {
 		t.Fatal(err)
 	}
-	_, fresh := sqlitetest.Open(t)
+	_, fresh := teststore.Open(t)
 	s, err := importer.Import(ctx, fresh, "threadline", bytes.NewReader(first.Bytes()), importer.Options{Site: "gazette"})
 	if err != nil {
 		t.Fatal(err)

@@ -2,12 +2,12 @@ package importer_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/threadline/threadline/importer"
+	"github.com/threadline/threadline/internal/teststore"
 )
 
 // TestImportCleansNames imports comments whose authors' names hold bidirectional controls, invisible
@@ -73,24 +73,19 @@ func TestImportCleansModerationTexts(t *testing.T) {
 		"SELECT count(*) FROM moderation_actions WHERE note != ''",
 		"SELECT count(*) FROM appeals",
 	} {
-		if n := count(t, db.Path(), q); n != 0 {
+		if n := count(t, db, q); n != 0 {
 			t.Errorf("%s: %d", q, n)
 		}
 	}
-	if n := count(t, db.Path(), "SELECT count(*) FROM comments"); n != 1 {
+	if n := count(t, db, "SELECT count(*) FROM comments"); n != 1 {
 		t.Errorf("%d comments imported, want 1", n)
 	}
 }
 
-func count(t *testing.T, path, query string) int {
+func count(t *testing.T, db *teststore.DB, query string) int {
 	t.Helper()
-	conn, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	var n int
-	if err := conn.QueryRow(query).Scan(&n); err != nil {
+	if err := db.Raw(t).QueryRow(query).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 	"github.com/threadline/threadline/threadtext"
 )
@@ -16,11 +16,11 @@ import (
 // loadTime is the clock of the service the sample is loaded through.
 var loadTime = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
-// newService returns a service over a new SQLite database, with a fixed clock and a count of the changes it
+// newService returns a service over a new database (see internal/teststore), with a fixed clock and a count of the changes it
 // reports.
 func newService(t *testing.T) (*thread.Service, *int) {
 	t.Helper()
-	_, svc := sqlitetest.Open(t)
+	_, svc := teststore.Open(t)
 	svc.Now = func() time.Time { return loadTime }
 	changes := new(int)
 	svc.OnChange(func(int64) { *changes++ })

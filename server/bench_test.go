@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/internal/threadgen"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 )
 
 // firstViewQuery is the widget's first view: 50 top-level comments with their first 3 replies.
@@ -44,7 +44,7 @@ type benchServer struct {
 func newBenchServer(b *testing.B) *benchServer {
 	b.Helper()
 	ctx := context.Background()
-	db, svc := sqlitetest.Open(b)
+	db, svc := teststore.Open(b)
 	// 250 top-level comments with 3 replies each: 1,000 comments.
 	if _, err := threadgen.Generate(ctx, svc, 250, 3); err != nil {
 		b.Fatal(err)

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -29,6 +30,9 @@ type responseCache struct {
 	mu       sync.RWMutex
 	versions map[int64]uint64 // article ID → version, bumped by each write to the article
 	global   uint64           // bumped by changes not confined to one article
+
+	// inDoubt reports whether the cache may have missed changes (see Options.CacheInDoubt); nil: never.
+	inDoubt func() bool
 }
 
 // Budgets of the response cache: the first page of a 1,000-comment thread, 50 comments with 3 replies each, is
@@ -132,11 +136,14 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		key := cacheKey(r, body)
+		doubt := c.doubtful()
 		if hit, ok := c.entries.Get(key); ok {
 			if c.fresh(hit) {
-				w.Header().Set("Content-Type", hit.contentType)
-				w.Header().Set("Cache-Status", "threadline; hit")
-				_, _ = w.Write(hit.body)
+				if doubt {
+					c.revalidate(w, r, next, hit)
+					return
+				}
+				hit.serve(w, "threadline; hit")
 				return
 			}
 			c.entries.Remove(key) // stale: its bytes go back to the budget at once
@@ -163,8 +170,86 @@ func (c *responseCache) middleware(next http.Handler) http.Handler {
 		// The check is under the lock that changed holds while it bumps both.
 		unchanged := c.epoch.Load() == epoch
 		c.mu.RUnlock()
-		if unchanged {
+		// Nor while the cache is in doubt: a write on another server may be neither in the response nor yet
+		// heard of, and then nothing would drop it.
+		if unchanged && !doubt && !c.doubtful() {
 			c.entries.Add(key, entry, entry.size())
 		}
 	})
+}
+
+// doubtful reports whether the cache may have missed changes made by other servers.
+func (c *responseCache) doubtful() bool { return c.inDoubt != nil && c.inDoubt() }
+
+func (r *cachedResponse) serve(w http.ResponseWriter, cacheStatus string) {
+	w.Header().Set("Content-Type", r.contentType)
+	w.Header().Set("Cache-Status", cacheStatus)
+	_, _ = w.Write(r.body)
+}
+
+// revalidate answers a request whose cached answer is in doubt (stale-if-error, RFC 5861): the request runs, and
+// its answer is served unless the database could not give one; then the cached answer is, marked as such.
+// Neither is stored: the cache is in doubt.
+func (c *responseCache) revalidate(w http.ResponseWriter, r *http.Request, next http.Handler, cached *cachedResponse) {
+	buf := &bufferedResponse{header: http.Header{}}
+	next.ServeHTTP(buf, r)
+	if buf.failedInternally() {
+		cached.serve(w, "threadline; hit; detail=stale-if-error")
+		return
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Cache-Status", "threadline; fwd=stale")
+	if buf.status != 0 {
+		w.WriteHeader(buf.status)
+	}
+	_, _ = w.Write(buf.body.Bytes())
+}
+
+// bufferedResponse is an in-memory http.ResponseWriter: a whole response, to be served or set aside.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// failedInternally reports whether the response is a server's failure, not an answer: a 5xx, or a GraphQL
+// response with an INTERNAL error (what a store out of reach gives).
+func (b *bufferedResponse) failedInternally() bool {
+	if b.status >= http.StatusInternalServerError {
+		return true
+	}
+	if !bytes.HasPrefix(b.body.Bytes(), []byte(`{"errors"`)) {
+		return false
+	}
+	var resp struct {
+		Errors []struct {
+			Extensions struct{ Code thread.Code }
+		}
+	}
+	if err := json.Unmarshal(b.body.Bytes(), &resp); err != nil {
+		return true
+	}
+	for _, e := range resp.Errors {
+		if e.Extensions.Code == thread.CodeInternal {
+			return true
+		}
+	}
+	return false
 }

@@ -14,8 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/seed"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -25,7 +25,7 @@ import (
 // to 1,024 answers of up to 1 MiB: a gigabyte that was never given back.
 func TestResponseCacheStaysWithinItsBudget(t *testing.T) {
 	ctx := context.Background()
-	db, svc := sqlitetest.Open(t)
+	db, svc := teststore.Open(t)
 	if _, err := seed.Load(ctx, svc); err != nil {
 		t.Fatal(err)
 	}

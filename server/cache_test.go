@@ -466,6 +466,7 @@ func TestCacheInvalidatedByWrites(t *testing.T) {
 				e.target = tt.setup(t, e)
 			}
 			reads := []cacheReq{postReq(cacheArticleQuery, nil), getReq(cacheArticleQuery, nil)}
+			s.DB.Settle(t) // the event log's follower has read the setup's writes (on PostgreSQL)
 
 			before := make([]*cacheResp, len(reads))
 			for i, req := range reads {
@@ -479,6 +480,7 @@ func TestCacheInvalidatedByWrites(t *testing.T) {
 			before[0].mustDecode(t, &beforeView)
 
 			tt.write(t, e)
+			s.DB.Settle(t) // its invalidation from the event log too (on PostgreSQL)
 
 			for i, req := range reads {
 				after := s.cacheMust(t, req)
@@ -610,7 +612,8 @@ func TestCacheArticlesAreIndependent(t *testing.T) {
 		}, "all"},
 	}
 
-	// Fill the cache.
+	// Fill the cache, once the event log's follower has read the writes above (on PostgreSQL).
+	s.DB.Settle(t)
 	for _, q := range queries {
 		read(t, q.name+" (fill)", q.req, q.want())
 		r := read(t, q.name+" (filled)", q.req, q.want())
@@ -619,6 +622,7 @@ func TestCacheArticlesAreIndependent(t *testing.T) {
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
 			w.write(t)
+			s.DB.Settle(t)
 			for _, q := range queries {
 				stale := w.touches == "all" || strings.Contains(q.reads, w.touches)
 				r := read(t, q.name, q.req, q.want())
@@ -990,6 +994,7 @@ func TestCacheConcurrentReadsAndWrites(t *testing.T) {
 	if err != nil || a.CommentCount != total {
 		t.Fatalf("the store counts %v comments (%v), want %d", a.CommentCount, err, total)
 	}
+	s.DB.Settle(t) // the event log's follower has read the writers' comments (on PostgreSQL)
 	for _, req := range reads {
 		for i := range 2 {
 			r, d, err := read(req)

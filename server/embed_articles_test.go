@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store/sqlite"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -109,13 +108,8 @@ func TestEmbedCreatesArticlesBoundedPerHour(t *testing.T) {
 		t.Errorf("over the bound, EmbedArticle answers %v, want RATE_LIMITED", err)
 	}
 
-	// Another server over the same database file: the count is the database's.
-	db2, err := sqlite.Open(ctx, s.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db2.Close()
-	svc2 := thread.NewService(db2)
+	// Another server over the same database: the count is the database's.
+	svc2 := thread.NewService(s.DB.Another(t))
 	svc2.Now = s.clock.now
 	hs2 := httptest.NewServer(server.New(svc2, server.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer hs2.Close()

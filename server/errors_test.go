@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -35,7 +35,7 @@ func (b *jsonLog) lines(msg string) []map[string]any {
 // request's ID; so does the thread page when a first embed fails for the same reason.
 func TestRoutesOutsideGraphQLAnswerTheirErrorsStatus(t *testing.T) {
 	ctx := context.Background()
-	db, svc := sqlitetest.Open(t)
+	db, svc := teststore.Open(t)
 	if _, err := seed.Load(ctx, svc); err != nil {
 		t.Fatal(err)
 	}

@@ -12,21 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/threadline/threadline/internal/teststore"
 	"github.com/threadline/threadline/seed"
 	"github.com/threadline/threadline/server"
-	"github.com/threadline/threadline/store/sqlite"
-	"github.com/threadline/threadline/store/sqlite/sqlitetest"
 	"github.com/threadline/threadline/thread"
 )
 
-// testServer is a real Threadline server over a real SQLite file, with the sample loaded.
+// testServer is a real Threadline server over a real database (SQLite, or PostgreSQL when
+// THREADLINE_TEST_STORE=postgres: see internal/teststore), with the sample loaded.
 type testServer struct {
-	URL string
-	DB  *sqlite.DB
-	// DBPath is the database file; its -wal and -shm companions sit beside it.
-	DBPath string
-	Svc    *thread.Service
-	clock  *fakeClock
+	URL   string
+	DB    *teststore.DB
+	Svc   *thread.Service
+	clock *fakeClock
 }
 
 // fakeClock advances one millisecond per reading, so that every write gets a distinct, increasing time.
@@ -51,16 +49,25 @@ func newTestServer(tb testing.TB) *testServer {
 func newTestServerWith(tb testing.TB, opts server.Options) *testServer {
 	tb.Helper()
 	ctx := context.Background()
-	db, svc := sqlitetest.Open(tb)
+	db, svc := teststore.Open(tb)
 	clock := &fakeClock{t: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
 	svc.Now = clock.now
 	if _, err := seed.Load(ctx, svc); err != nil {
 		tb.Fatal(err)
 	}
-	opts.Log, opts.Health, opts.Pools = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Ping, db.Pools()
+	opts.Log, opts.Pools = slog.New(slog.NewTextHandler(io.Discard, nil)), db.Pools()
+	if opts.Bus == nil { // a test that brings its own bus publishes to it itself
+		lv := db.Live(tb, svc, opts.SubscriberBuffer, 0)
+		opts.Health, opts.Ready = lv.Health, lv.Ready
+		if lv.Bus != nil {
+			opts.Bus = lv.Bus
+		}
+	} else {
+		opts.Health = db.Ping
+	}
 	hs := httptest.NewServer(server.New(svc, opts))
 	tb.Cleanup(hs.Close)
-	return &testServer{URL: hs.URL, DB: db, DBPath: db.Path(), Svc: svc, clock: clock}
+	return &testServer{URL: hs.URL, DB: db, Svc: svc, clock: clock}
 }
 
 // gqlResponse is a GraphQL response as the wire carries it.

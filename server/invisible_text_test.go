@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"database/sql"
 	"strings"
 	"testing"
 
@@ -186,14 +185,9 @@ func TestInvisibleTextIsRefusedEverywhere(t *testing.T) {
 		t.Errorf("answerAppeal: %+v", r.Errors)
 	}
 	fx.mutate(t, fx.key, removeMutation, map[string]any{"c": comment, "rule": "Spam", "note": "\u200B\u202E\u3164"})
-	db, err := sql.Open("sqlite", "file:"+fx.DBPath+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	_, id := splitID(t, comment)
 	var note string
-	if err := db.QueryRow("SELECT note FROM comments WHERE id = ?", id).Scan(&note); err != nil || note != "" {
+	if err := fx.DB.Raw(t).QueryRow("SELECT note FROM comments WHERE id = $1", id).Scan(&note); err != nil || note != "" {
 		t.Errorf("the note of nothing is stored as %+q (%v)", note, err)
 	}
 }

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -475,11 +474,7 @@ func TestModerationRecordsAreAppendOnly(t *testing.T) {
 	fx.mutate(t, fx.key, removeMutation, map[string]any{"c": id, "rule": "Spam"})
 	fx.mutate(t, author, appealMutation, map[string]any{"c": id, "text": "Why?"})
 
-	db, err := sql.Open("sqlite", "file:"+fx.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := fx.DB.Raw(t)
 	for _, stmt := range []string{
 		"UPDATE moderation_actions SET rule = 'Nothing'",
 		"DELETE FROM moderation_actions",

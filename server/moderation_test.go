@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -104,26 +103,41 @@ const (
 	answerMutation = `mutation($c: ID!, $d: AppealDecision!, $reason: String!) { answerAppeal(input: {commentId: $c, decision: $d, reason: $reason}) { comment { id status } } }`
 )
 
-// snapshot is everything an action could change, read straight from the database file.
+// snapshot is everything an action could change, read straight from the database.
 func (fx *modFixture) snapshot(tb testing.TB) string {
 	tb.Helper()
-	db, err := sql.Open("sqlite", "file:"+fx.DBPath+"?mode=ro")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer db.Close()
+	db := fx.DB.Raw(tb)
 	var out strings.Builder
 	for _, q := range []string{
-		"SELECT group_concat(id || status || body || coalesce(author_id, '') || like_count || reply_count || report_count || rule || note || coalesce(edited_at, ''), ';') FROM comments",
-		"SELECT group_concat(id || locked || comment_count || top_level_count, ';') FROM articles",
-		"SELECT group_concat(id || display_name || coalesce(suspended_until, '') || coalesce(token_hash, '') || coalesce(sso_subject, ''), ';') FROM readers",
-		"SELECT count(*) FROM moderation_actions", "SELECT count(*) FROM reports", "SELECT group_concat(text) FROM appeals", "SELECT count(*) FROM likes",
+		"SELECT id, status, body, author_id, like_count, reply_count, report_count, rule, note, edited_at FROM comments ORDER BY id",
+		"SELECT id, locked, comment_count, top_level_count FROM articles ORDER BY id",
+		"SELECT id, display_name, suspended_until, token_hash, sso_subject FROM readers ORDER BY id",
+		"SELECT count(*) FROM moderation_actions", "SELECT count(*) FROM reports", "SELECT text FROM appeals ORDER BY text", "SELECT count(*) FROM likes",
 	} {
-		var v sql.NullString
-		if err := db.QueryRow(q).Scan(&v); err != nil {
+		rows, err := db.Query(q)
+		if err != nil {
 			tb.Fatal(err)
 		}
-		out.WriteString(v.String + "\n")
+		cols, err := rows.Columns()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				tb.Fatal(err)
+			}
+			fmt.Fprintf(&out, "%v;", vals)
+		}
+		if err := rows.Err(); err != nil {
+			tb.Fatal(err)
+		}
+		rows.Close()
+		out.WriteString("\n")
 	}
 	return out.String()
 }

@@ -57,6 +57,7 @@ func TestPageCostsConstantQueries(t *testing.T) {
 		s.mustDo(t, readers[0], `mutation($id: ID!) { likeComment(input: {commentId: $id}) { comment { id } } }`, map[string]any{"id": c.ID}, nil)
 	}
 
+	s.DB.Settle(t) // the event log's follower has read the writes above (on PostgreSQL)
 	cost := func(token string, n int) int64 {
 		before := s.DB.QueryCount()
 		var data struct {

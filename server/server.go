@@ -35,6 +35,11 @@ type Options struct {
 	TrustProxy bool
 	// Bus carries live events to subscribers; nil for an in-memory bus (one server).
 	Bus live.Bus
+	// CacheInDoubt reports whether the response cache may have missed other servers' writes (on a shared
+	// database, while this server's follower of the event log is lost or catching up). Meanwhile a cached
+	// answer is served only when the database cannot answer (stale-if-error), and none is stored. Nil: never
+	// (one server, whose own writes tell the cache).
+	CacheInDoubt func() bool
 	// SubscriberBuffer is how many events a subscriber may lag behind before it is dropped (in-memory bus).
 	SubscriberBuffer int
 	// Live bounds subscriptions (see graph.LiveOptions; zero values take the defaults).
@@ -83,6 +88,7 @@ func newServer(svc *thread.Service, opts Options) (http.Handler, *responseCache)
 	ide := graphiql.New("Threadline", "/graphql", "/graphiql/")
 
 	cache := newResponseCache(responseCacheBytes, responseCacheMaxEntry)
+	cache.inDoubt = opts.CacheInDoubt
 	svc.OnChange(cache.changed)
 
 	mux := http.NewServeMux()

@@ -202,14 +202,3 @@ func firstView(ctx context.Context, api http.Handler, site, article string) (*wi
 	api.ServeHTTP(rec, req)
 	return widget.DecodeThread(rec.body.Bytes(), site, article)
 }
-
-// bufferedResponse is an in-memory http.ResponseWriter.
-type bufferedResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferedResponse) Header() http.Header         { return b.header }
-func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
-func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }

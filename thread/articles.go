@@ -58,13 +58,9 @@ func (s *Service) EmbedArticle(ctx context.Context, siteSlug, key, title, pageUR
 			return nil, Errorf(CodeForbidden, "pages on %q may not start threads on this site", referrer)
 		}
 	}
-	perHour := site.EmbedArticlesPerHour
-	if perHour <= 0 {
-		perHour = DefaultEmbedArticlesPerHour
-	}
 	now := s.now()
 	a = &Article{SiteID: site.ID, Key: key, Title: title, URL: pageURL, CreatedAt: now}
-	created, full, err := s.threads.CreateEmbeddedArticle(ctx, a, now.Add(-time.Hour), perHour)
+	created, full, err := s.threads.CreateEmbeddedArticle(ctx, a, now.Add(-time.Hour), site.EmbedArticlesLimit())
 	switch {
 	case err != nil:
 		return nil, err

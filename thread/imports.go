@@ -51,6 +51,22 @@ func (st *ImportStats) Add(o ImportStats) {
 	st.OrphanReplies += o.OrphanReplies
 }
 
+// Reply makes c, an imported post answering another, a reply to the parent the import found for it (found,
+// with the parent's article), or leaves it top-level and counts it an orphan when there is none in c's article.
+func (st *ImportStats) Reply(c *Comment, found bool, parentID, parentArticle int64) {
+	if found && parentArticle == c.ArticleID {
+		c.ParentID = parentID
+	} else {
+		st.OrphanReplies++
+	}
+}
+
+// Comment returns the comment p becomes in the article, without its author or parent.
+func (p *ImportPost) Comment(articleID int64) *Comment {
+	return &Comment{ArticleID: articleID, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt,
+		LikeCount: p.Likes, Rule: p.Rule, Note: p.Note, EditedAt: p.EditedAt, ModeratedAt: p.ModeratedAt}
+}
+
 // CheckImportPost validates a post and renders its body, or says why it cannot be imported.
 func CheckImportPost(p *ImportPost) error {
 	if p.Body == "" && (p.Status == StatusDeleted || p.Status == StatusRemoved) {
@@ -129,6 +145,13 @@ type ImportAction struct {
 	Rule, Note string
 	Decision   Decision
 	Until, At  time.Time
+}
+
+// Action returns the moderation action a becomes on the site, before the import finds its article, comment,
+// reader and appeal.
+func (a *ImportAction) Action(siteID int64) *ModerationAction {
+	return &ModerationAction{SiteID: siteID, Kind: a.Kind, BySystem: a.BySystem, Moderator: "imported",
+		Rule: a.Rule, Note: a.Note, Decision: a.Decision, Until: a.Until, At: a.At}
 }
 
 // ImportAppeal is an appeal from Threadline's own export.

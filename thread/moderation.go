@@ -71,6 +71,42 @@ func (ch *StatusChange) Check(c *Comment, kind ActionKind) error {
 	return Errorf(CodeConflict, "the comment is %s: a moderator cannot %s it", c.Status, strings.ReplaceAll(string(kind), "_", " "))
 }
 
+// Marks returns the rule and note a comment keeps once moved to ch.To by a: a removed one cites the action's
+// rule and note, a held one only its rule (the note is the moderators'), and one published again no rule (the
+// note says why).
+func (ch *StatusChange) Marks(a *ModerationAction) (rule, note string) {
+	switch ch.To {
+	case StatusRemoved:
+		return a.Rule, a.Note
+	case StatusPending:
+		return a.Rule, ""
+	}
+	return "", a.Note
+}
+
+// AccountDeletion is what deleting an account does to one of its comments.
+type AccountDeletion int
+
+const (
+	// EmptyRemoved keeps a removed comment as the moderator's placeholder, without body or author.
+	EmptyRemoved AccountDeletion = iota
+	// LeaveDeleted turns a comment others replied to into a deleted placeholder, without likes.
+	LeaveDeleted
+	// DropComment takes the comment out of its thread.
+	DropComment
+)
+
+// AccountDeletionOf returns what deleting its author's account does to c.
+func AccountDeletionOf(c *Comment) AccountDeletion {
+	switch {
+	case c.Status == StatusRemoved:
+		return EmptyRemoved
+	case c.ReplyCount > 0:
+		return LeaveDeleted
+	}
+	return DropComment
+}
+
 // HoldAfterReports returns the system's hold of c, reported under rule at at, once it has threshold reports and
 // is published; nil otherwise. A store calls it in the transaction that counts the report, and sets the hold's
 // SiteID.
@@ -342,7 +378,7 @@ func (s *Service) SuspendReader(ctx context.Context, readerID int64, days int, r
 		return nil, err
 	}
 	r.SuspendedUntil, r.SuspensionReason = a.Until, reason
-	s.readerChanged(r.ID)
+	s.readerChanged(CredentialsChangedBy(a))
 	return r, nil
 }
 

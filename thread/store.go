@@ -75,7 +75,8 @@ type ReaderStore interface {
 	// ReaderData returns what a reader wrote, without the Reader.
 	ReaderData(ctx context.Context, readerID int64) (*ReaderData, error)
 	// DeleteReader deletes a reader's account as DeleteMyAccount describes, and returns the articles it
-	// changed and how many comments it emptied.
+	// changed and how many comments it emptied. It changes the reader's credentials (OnReaderChange): a store
+	// that logs events records so (see CredentialsChangedBy).
 	DeleteReader(ctx context.Context, readerID int64) (articles []int64, comments int, err error)
 }
 
@@ -83,7 +84,8 @@ type ReaderStore interface {
 type ModerationStore interface {
 	// Moderate applies a moderation action and appends it to the log, in one transaction. With change, the
 	// action's comment must pass change.Check (else its CONFLICT) and moves to change.To (if set); it is
-	// returned as it then is. Lock, unlock and suspend act on the action's article or reader.
+	// returned as it then is. Lock, unlock and suspend act on the action's article or reader. A store that
+	// logs events records the reader of CredentialsChangedBy(a), if any.
 	Moderate(ctx context.Context, a *ModerationAction, change *StatusChange) (*Comment, error)
 	// AddReport records a report (CONFLICT if the reader reported the comment before) and applies the hold
 	// HoldAfterReports gives, logging it, in the same transaction. It returns the comment as it then is.

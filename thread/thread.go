@@ -35,6 +35,18 @@ type Site struct {
 	CreatedAt            time.Time
 }
 
+// ReportsToHold is how many reports hold one of the site's comments: its ReportThreshold, and at least one.
+func (s *Site) ReportsToHold() int { return max(s.ReportThreshold, 1) }
+
+// EmbedArticlesLimit is how many articles the site's first embeds may create in an hour: its
+// EmbedArticlesPerHour, or DefaultEmbedArticlesPerHour where that is not set.
+func (s *Site) EmbedArticlesLimit() int {
+	if s.EmbedArticlesPerHour <= 0 {
+		return DefaultEmbedArticlesPerHour
+	}
+	return s.EmbedArticlesPerHour
+}
+
 // DefaultRules are a new site's rules until its owner sets others.
 var DefaultRules = []string{"Threat of violence", "Harassment", "Spam", "Off-topic"}
 

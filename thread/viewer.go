@@ -135,6 +135,21 @@ func (s *Service) OnReaderChange(fn func(readerID int64)) {
 	s.onReaders = append(s.onReaders, fn)
 }
 
+// ReaderChangedElsewhere tells the OnReaderChange functions that a write committed by another server (or
+// command) on a shared database changed a reader's credentials, as its log says (see CredentialsChangedBy).
+func (s *Service) ReaderChangedElsewhere(readerID int64) { s.readerChanged(readerID) }
+
+// CredentialsChangedBy returns the reader whose credentials a moderation action changes, 0 for none: a
+// suspension withdraws the right to write. The Service tells OnReaderChange of that reader once the action
+// committed; a store that logs events (EventLogger) records that reader in the action's transaction, so that
+// every server hears of it. The deletion of an account (ReaderStore.DeleteReader) always changes its reader's.
+func CredentialsChangedBy(a *ModerationAction) int64 {
+	if a != nil && a.Kind == ActionSuspend {
+		return a.ReaderID
+	}
+	return 0
+}
+
 func (s *Service) readerChanged(readerID int64) {
 	s.changeMu.RLock()
 	defer s.changeMu.RUnlock()

@@ -11,7 +11,8 @@ import (
 )
 
 // joinCluster makes a server on a PostgreSQL database one of any number on it: its live bus is fed by its
-// follower of the database's event log, which also empties its response cache of what any server changed;
+// follower of the database's event log, which also empties its response cache of what any server changed
+// (and while the follower is behind, the cache answers only when the database cannot);
 // /healthz pings the database (within a second) and /readyz also says 503 while the log is out of reach. It
 // sets opts and returns the node, whose follower Start runs and Stop ends (before the database closes).
 // draining is the server's own reason not to be ready (nil: none).
@@ -21,7 +22,7 @@ func joinCluster(ctx context.Context, pg *postgres.DB, svc *thread.Service, log 
 	if err != nil {
 		return nil, err
 	}
-	opts.Bus, opts.Health = node.Bus, node.Health
+	opts.Bus, opts.Health, opts.CacheInDoubt = node.Bus, node.Health, node.Behind
 	opts.Ready = func(ctx context.Context) error {
 		if err := draining(); err != nil {
 			return err

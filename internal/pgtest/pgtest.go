@@ -28,6 +28,13 @@ func Available() bool { return os.Getenv(Env) != "" }
 // It skips the test when no server is configured, and fails it when the server is configured but unreachable.
 func URL(t testing.TB) string {
 	t.Helper()
+	return Copy(t, "")
+}
+
+// Copy is URL with the new database a copy of the database template ("" for PostgreSQL's own, empty one), for
+// tests that would otherwise each apply the same migrations. No one may be connected to template.
+func Copy(t testing.TB, template string) string {
+	t.Helper()
 	admin := os.Getenv(Env)
 	if admin == "" {
 		t.Skip(SkipReason)
@@ -47,7 +54,11 @@ func URL(t testing.TB) string {
 		t.Fatalf("PostgreSQL at %s: %v", u.Redacted(), err)
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	create := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if template != "" {
+		create += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, create); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {

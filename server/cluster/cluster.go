@@ -52,6 +52,7 @@ type Node struct {
 	db       *postgres.DB
 	follower *eventlog.Follower
 	lost     atomic.Pointer[error] // why the follower cannot read the log; nil while it can
+	caughtUp atomic.Bool           // the follower has read the log, and has not lost it since
 
 	stop    context.CancelFunc
 	done    chan struct{}
@@ -85,14 +86,18 @@ func New(ctx context.Context, db *postgres.DB, svc *thread.Service, opts Options
 		After: head,
 		// Each article's cached answers on this server, or all of them for a change to a whole site.
 		Changed: svc.ChangedElsewhere,
-		Publish: func(msgs []live.Message) { n.Bus.Deliver(msgs...) },
+		// A reader suspended or deleted through another server: this one ends their live connections too.
+		ReaderChanged: svc.ReaderChangedElsewhere,
+		Publish:       func(msgs []live.Message) { n.Bus.Deliver(msgs...) },
 		// Events were pruned before this server read them: its subscribers reload (RESYNC).
 		Gap: n.Bus.Reset,
 		Status: func(err error) {
 			if err != nil {
+				n.caughtUp.Store(false)
 				n.lost.Store(&err)
 			} else {
 				n.lost.Store(nil)
+				n.caughtUp.Store(true) // after Changed heard of every row it missed (see FollowerOptions.Status)
 			}
 		},
 		Log:  opts.Log,
@@ -129,6 +134,11 @@ func (n *Node) Health(ctx context.Context) error {
 	defer cancel()
 	return n.db.Ping(ctx)
 }
+
+// Behind reports whether other servers may have written what this server has not heard of: its follower has
+// not read the log yet, or lost it and has not caught up since. Meanwhile its response cache is in doubt
+// (server.Options.CacheInDoubt).
+func (n *Node) Behind() bool { return !n.caughtUp.Load() }
 
 // Ready reports whether the server should have traffic: the database answers and the follower reads the log
 // (without it, this server's subscribers and cache would not hear of other servers' writes).

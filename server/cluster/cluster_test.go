@@ -51,7 +51,7 @@ func startNode(t testing.TB, url string, opts cluster.Options) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := server.New(svc, server.Options{Log: quiet, Bus: n.Bus, Health: n.Health, Ready: n.Ready})
+	h := server.New(svc, server.Options{Log: quiet, Bus: n.Bus, Health: n.Health, Ready: n.Ready, CacheInDoubt: n.Behind})
 	n.Start()
 	t.Cleanup(n.Stop) // before the pool closes
 	hs := httptest.NewServer(h)
@@ -226,9 +226,17 @@ func TestACommentOnAIsReadOnB(t *testing.T) {
 type wsClient struct {
 	conn *websocket.Conn
 	msgs chan json.RawMessage // the payloads of "next" messages, and of "error" and "complete" as they come
+	end  error                // why the connection ended, once msgs is closed
 }
 
+// subscribe subscribes anonymously to an article's events, after a cursor ("": from now on).
 func subscribe(t testing.TB, base, article, after string) *wsClient {
+	t.Helper()
+	return subscribeAs(t, base, "", article, after)
+}
+
+// subscribeAs subscribes as the reader whose token is given ("": anonymously).
+func subscribeAs(t testing.TB, base, token, article, after string) *wsClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -238,7 +246,11 @@ func subscribe(t testing.TB, base, article, after string) *wsClient {
 	}
 	conn.SetReadLimit(1 << 20)
 	t.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
-	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init"}); err != nil {
+	init := map[string]any{"type": "connection_init"}
+	if token != "" {
+		init["payload"] = map[string]any{"Authorization": "Bearer " + token}
+	}
+	if err := wsjson.Write(ctx, conn, init); err != nil {
 		t.Fatal(err)
 	}
 	var ack struct{ Type string }
@@ -263,6 +275,7 @@ func subscribe(t testing.TB, base, article, after string) *wsClient {
 				Payload json.RawMessage
 			}
 			if err := wsjson.Read(context.Background(), conn, &m); err != nil {
+				c.end = err
 				return
 			}
 			switch m.Type {
@@ -446,5 +459,90 @@ func TestServersStartingAtOnceLoadTheSampleOnce(t *testing.T) {
 	}
 	if loaded != 1 {
 		t.Errorf("the sample was loaded %d times, want once", loaded)
+	}
+}
+
+// closed waits, at most 5 s (far below the minute of the periodic check of credentials), for the connection
+// to end, and returns its close code and how long it took.
+func (c *wsClient) closed(t testing.TB) (websocket.StatusCode, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case m, open := <-c.msgs:
+			if !open {
+				return websocket.CloseStatus(c.end), time.Since(start)
+			}
+			if !bytes.HasPrefix(m, []byte("next ")) {
+				t.Errorf("before it closed, the connection sent %s", m)
+			}
+		case <-deadline:
+			t.Fatal("the connection is still open after 5 s")
+		}
+	}
+}
+
+// stillOpen checks that the connection neither ended nor sent an error for a while.
+func (c *wsClient) stillOpen(t testing.TB) {
+	t.Helper()
+	select {
+	case m, open := <-c.msgs:
+		if !open {
+			t.Errorf("the connection ended: %v", c.end)
+		} else if !bytes.HasPrefix(m, []byte("next ")) {
+			t.Errorf("the connection sent %s", m)
+		}
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestAReaderSuspendedOrDeletedOnAIsDisconnectedOnB: a reader suspended through server A (a moderator's
+// mutation), or deleting their account there, loses their live connections on server B as promptly as on A,
+// closed with 4403 as a single server does (graph/credentials.go), not at B's periodic check of credentials
+// a minute later; another reader's connection on B stays open. The test measures the delay.
+func TestAReaderSuspendedOrDeletedOnAIsDisconnectedOnB(t *testing.T) {
+	a, b, _ := twoNodes(t)
+	key, err := a.Svc.AddModeratorKey(context.Background(), seed.SiteSlug, "moderation desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	article := articleID(t, a.URL)
+	readerID := func(token string) string {
+		var out struct{ Viewer struct{ ID string } }
+		must(t, do(t, a.URL, token, `{ viewer { id } }`, nil, &out))
+		return out.Viewer.ID
+	}
+	cases := []struct {
+		name string
+		act  func(token string) // through A
+	}{
+		{"suspended by a moderator", func(token string) {
+			must(t, do(t, a.URL, key, `mutation($r: ID!) { suspendReader(input: {readerId: $r, days: 3, reason: "Cool down."}) { reader { id } } }`,
+				map[string]any{"r": readerID(token)}, nil))
+		}},
+		{"account deleted", func(token string) {
+			must(t, do(t, a.URL, token, `mutation { deleteMyAccount(input: {confirm: true}) { comments } }`, nil, nil))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			target, bystander := newReader(t, a.URL, "Target"), newReader(t, a.URL, "Bystander")
+			onB, otherOnB := subscribeAs(t, b.URL, target, article, ""), subscribeAs(t, b.URL, bystander, article, "")
+			onA := subscribeAs(t, a.URL, target, article, "")
+			time.Sleep(100 * time.Millisecond) // the subscriptions start
+			start := time.Now()
+			c.act(target)
+			acked := time.Since(start)
+			code, delay := onB.closed(t)
+			if code != 4403 {
+				t.Errorf("B closed the connection with %d, want 4403", code)
+			}
+			if codeA, _ := onA.closed(t); codeA != code {
+				t.Errorf("A closed the connection with %d, B with %d", codeA, code)
+			}
+			otherOnB.stillOpen(t)
+			t.Logf("acknowledged by A in %v; connection on B closed %v after", acked, delay)
+		})
 	}
 }

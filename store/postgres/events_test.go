@@ -21,7 +21,7 @@ func TestEveryWriteLogsWhatItAnnounces(t *testing.T) {
 	db.pool.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM events").Scan(&last)
 	logged := func(t *testing.T) []eventlog.Record {
 		t.Helper()
-		rows, err := db.pool.Query(ctx, "SELECT id, kind, site_id, article_id, comment_id, parent_id FROM events WHERE id > $1 ORDER BY id", last)
+		rows, err := db.pool.Query(ctx, "SELECT id, kind, site_id, article_id, comment_id, parent_id, reader_id FROM events WHERE id > $1 ORDER BY id", last)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func TestEveryWriteLogsWhatItAnnounces(t *testing.T) {
 		for rows.Next() {
 			var r eventlog.Record
 			var kind string
-			if err := rows.Scan(&last, &kind, &r.SiteID, &r.ArticleID, &r.CommentID, &r.ParentID); err != nil {
+			if err := rows.Scan(&last, &kind, &r.SiteID, &r.ArticleID, &r.CommentID, &r.ParentID, &r.ReaderID); err != nil {
 				t.Fatal(err)
 			}
 			r.Kind = thread.EventKind(kind)
@@ -116,7 +116,9 @@ func TestEveryWriteLogsWhatItAnnounces(t *testing.T) {
 		{"suspend", func() error {
 			_, err := db.Moderate(ctx, &thread.ModerationAction{SiteID: site, ReaderID: r2.ID, Kind: thread.ActionSuspend, Note: "n", Until: t0, At: t0}, nil)
 			return err
-		}, func() []eventlog.Record { return []eventlog.Record{eventlog.Changed(site, 0)} }, nil},
+		}, func() []eventlog.Record {
+			return []eventlog.Record{eventlog.Changed(site, 0), eventlog.ReaderChanged(site, r2.ID)}
+		}, nil},
 		{"create site", func() error { return db.CreateSite(ctx, site2) },
 			func() []eventlog.Record { return []eventlog.Record{eventlog.Changed(site2.ID, 0)} },
 			func() error { return db.CreateSite(ctx, &thread.Site{Slug: "other", Name: "Other", CreatedAt: t0}) }},
@@ -150,7 +152,12 @@ func TestEveryWriteLogsWhatItAnnounces(t *testing.T) {
 		{"sign-in, renamed", func() error { return sso("Samuel") },
 			func() []eventlog.Record { return []eventlog.Record{eventlog.Changed(site, 0)} }, nil},
 		{"delete account", func() error { _, _, err := db.DeleteReader(ctx, r3.ID); return err },
-			func() []eventlog.Record { return []eventlog.Record{eventlog.Changed(site, a.ID)} }, nil},
+			func() []eventlog.Record {
+				return []eventlog.Record{eventlog.Changed(site, a.ID), eventlog.ReaderChanged(site, r3.ID)}
+			},
+			nil},
+		{"delete account: no such reader", func() error { _, _, err := db.DeleteReader(ctx, 1<<40); return err },
+			func() []eventlog.Record { return nil }, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

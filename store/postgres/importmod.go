@@ -62,8 +62,7 @@ func (db *DB) ImportModeration(ctx context.Context, siteID int64, source string,
 			if done {
 				continue
 			}
-			act := &thread.ModerationAction{SiteID: siteID, Kind: a.Kind, BySystem: a.BySystem, Moderator: "imported",
-				Rule: a.Rule, Note: a.Note, Decision: a.Decision, Until: a.Until, At: a.At}
+			act := a.Action(siteID)
 			if a.ArticleKey != "" {
 				err := tx.QueryRow(ctx, "SELECT id FROM articles WHERE site_id = $1 AND key = $2", siteID, a.ArticleKey).Scan(&act.ArticleID)
 				if err != nil && !errors.Is(err, pgx.ErrNoRows) {

@@ -38,6 +38,9 @@ func (db *DB) Moderate(ctx context.Context, a *thread.ModerationAction, change *
 		if err := appendAction(ctx, tx, a); err != nil {
 			return err
 		}
+		if id := thread.CredentialsChangedBy(a); id != 0 {
+			logged = append(logged, eventlog.ReaderChanged(a.SiteID, id))
+		}
 		return eventlog.Append(ctx, tx, logged...)
 	})
 	return out, err
@@ -63,13 +66,7 @@ func changeStatus(ctx context.Context, tx queryer, a *thread.ModerationAction, c
 	if change.To == "" {
 		return c, c.Status, nil
 	}
-	rule, note := "", a.Note // published again: no rule applies any more; the note says why
-	switch change.To {
-	case thread.StatusRemoved:
-		rule = a.Rule
-	case thread.StatusPending:
-		rule, note = a.Rule, ""
-	}
+	rule, note := change.Marks(a)
 	updated, err := scanComment(tx.QueryRow(ctx, `UPDATE comments SET status = $1, rule = $2, note = $3, moderated_at = $4,
 		report_count = CASE WHEN $5 THEN 0 ELSE report_count END WHERE id = $6 RETURNING `+commentColumns,
 		string(change.To), rule, note, ms(a.At), change.To == thread.StatusPublished, c.ID))
@@ -404,19 +401,20 @@ func (db *DB) DeleteReader(ctx context.Context, readerID int64) ([]int64, int, e
 				logged = append(logged, eventlog.Changed(siteID, id))
 			}
 		}
+		// The account's token and sign-in are gone: every server ends its live connections.
+		logged = append(logged, eventlog.ReaderChanged(siteID, readerID))
 		return eventlog.Append(ctx, tx, logged...)
 	})
 	return articles, emptied, err
 }
 
-// emptyComment takes a deleted account's comment out of the thread: a removed one stays as the moderator's
-// placeholder, one with replies becomes a deleted placeholder, the rest go.
+// emptyComment takes a deleted account's comment out of the thread as thread.AccountDeletionOf says.
 func emptyComment(ctx context.Context, tx queryer, c *thread.Comment) error {
-	switch {
-	case c.Status == thread.StatusRemoved:
+	switch thread.AccountDeletionOf(c) {
+	case thread.EmptyRemoved:
 		_, err := tx.Exec(ctx, "UPDATE comments SET body = '', body_html = '', author_id = NULL WHERE id = $1", c.ID)
 		return err
-	case c.ReplyCount > 0:
+	case thread.LeaveDeleted:
 		if _, err := tx.Exec(ctx, "DELETE FROM likes WHERE comment_id = $1", c.ID); err != nil {
 			return err
 		}

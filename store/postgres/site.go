@@ -1,12 +1,10 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
+	"github.com/threadline/threadline/store/internal/columns"
 	"github.com/threadline/threadline/store/postgres/eventlog"
 	"github.com/threadline/threadline/thread"
 )
@@ -22,37 +20,11 @@ func scanSite(row scanner) (*thread.Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(ancestors), &s.FrameAncestors); err != nil {
-		return nil, fmt.Errorf("site %d: frame ancestors: %w", s.ID, err)
+	if err := columns.ReadSite(&s, ancestors, rules, editWindow); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(rules), &s.Rules); err != nil {
-		return nil, fmt.Errorf("site %d: rules: %w", s.ID, err)
-	}
-	s.EditWindow = time.Duration(editWindow) * time.Millisecond
 	s.CreatedAt = fromMs(created)
 	return &s, nil
-}
-
-// siteValues returns the columns a site's settings are written to, as arguments.
-func siteValues(s *thread.Site) ([]any, error) {
-	ancestors, err := jsonList(s.FrameAncestors)
-	if err != nil {
-		return nil, err
-	}
-	rules, err := jsonList(s.Rules)
-	if err != nil {
-		return nil, err
-	}
-	return []any{s.Name, ancestors, s.Premoderation, s.EditWindow.Milliseconds(), rules, s.SigningSecret, max(s.ReportThreshold, 1),
-		s.NoEmbedArticles, cmp.Or(max(s.EmbedArticlesPerHour, 0), thread.DefaultEmbedArticlesPerHour)}, nil
-}
-
-func jsonList(v []string) (string, error) {
-	if v == nil {
-		return "[]", nil
-	}
-	b, err := json.Marshal(v)
-	return string(b), err
 }
 
 // SiteBySlug returns the site with the slug.
@@ -79,7 +51,7 @@ func (db *DB) ListSites(ctx context.Context) ([]*thread.Site, error) {
 
 // CreateSite inserts a site and sets its ID.
 func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
-	values, err := siteValues(s)
+	values, err := columns.SiteSettings(s)
 	if err != nil {
 		return err
 	}
@@ -96,7 +68,7 @@ func (db *DB) CreateSite(ctx context.Context, s *thread.Site) error {
 
 // UpdateSite writes a site's settings and signing secret.
 func (db *DB) UpdateSite(ctx context.Context, s *thread.Site) error {
-	values, err := siteValues(s)
+	values, err := columns.SiteSettings(s)
 	if err != nil {
 		return err
 	}

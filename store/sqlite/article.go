@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/threadline/threadline/store/internal/columns"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -36,7 +37,7 @@ func (db *DB) ArticlesByID(ctx context.Context, ids []int64) (map[int64]*thread.
 // ArticlesByKey returns the site's articles with the keys.
 func (db *DB) ArticlesByKey(ctx context.Context, siteID int64, keys []string) (map[string]*thread.Article, error) {
 	out := make(map[string]*thread.Article, len(keys))
-	list, err := jsonList(keys)
+	list, err := columns.JSONList(keys)
 	if err != nil || len(keys) == 0 {
 		return out, err
 	}

@@ -53,8 +53,7 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 			if !ok {
 				return thread.Errorf(thread.CodeInvalid, "comment %q names a thread the import has not seen", p.SourceID)
 			}
-			c := &thread.Comment{ArticleID: article, Body: p.Body, BodyHTML: p.BodyHTML, Status: p.Status, CreatedAt: p.CreatedAt,
-				LikeCount: p.Likes, Rule: p.Rule, Note: p.Note, EditedAt: p.EditedAt, ModeratedAt: p.ModeratedAt}
+			c := p.Comment(article)
 			if p.ParentID != "" {
 				var err error
 				parent, ok := written[p.ParentID] // most parents come in the same batch, just before their replies
@@ -65,11 +64,7 @@ func (db *DB) ImportBatch(ctx context.Context, siteID int64, source string, thre
 						return err
 					}
 				}
-				if err == nil && parent.article == article {
-					c.ParentID = parent.id
-				} else {
-					st.OrphanReplies++
-				}
+				st.Reply(c, err == nil, parent.id, parent.article)
 			}
 			if p.Author != "" {
 				if c.AuthorID, err = m.author(p.Author, p.CreatedAt); err != nil {

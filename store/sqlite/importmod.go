@@ -55,8 +55,7 @@ func (db *DB) ImportModeration(ctx context.Context, siteID int64, source string,
 			if done {
 				continue
 			}
-			act := &thread.ModerationAction{SiteID: siteID, Kind: a.Kind, BySystem: a.BySystem, Moderator: "imported",
-				Rule: a.Rule, Note: a.Note, Decision: a.Decision, Until: a.Until, At: a.At}
+			act := a.Action(siteID)
 			if a.ArticleKey != "" {
 				err := tx.QueryRowContext(ctx, "SELECT id FROM articles WHERE site_id = ? AND key = ?", siteID, a.ArticleKey).Scan(&act.ArticleID)
 				if err != nil && !errors.Is(err, sql.ErrNoRows) {

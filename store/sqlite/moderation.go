@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/threadline/threadline/store/internal/columns"
 	"github.com/threadline/threadline/thread"
 )
 
@@ -61,13 +62,7 @@ func changeStatus(ctx context.Context, tx queryer, a *thread.ModerationAction, c
 	if change.To == "" {
 		return c, nil
 	}
-	rule, note := "", a.Note // published again: no rule applies any more; the note says why
-	switch change.To {
-	case thread.StatusRemoved:
-		rule = a.Rule
-	case thread.StatusPending:
-		rule, note = a.Rule, ""
-	}
+	rule, note := change.Marks(a)
 	updated, err := scanComment(tx.QueryRowContext(ctx, `UPDATE comments SET status = ?, rule = ?, note = ?, moderated_at = ?,
 		report_count = CASE WHEN ? THEN 0 ELSE report_count END WHERE id = ? RETURNING `+commentColumns,
 		change.To, rule, note, a.At.UnixMilli(), change.To == thread.StatusPublished, c.ID))
@@ -268,7 +263,7 @@ func (db *DB) CommentsByAuthor(ctx context.Context, readerID, articleID int64, s
 	for i, s := range statuses {
 		names[i] = string(s)
 	}
-	list, err := jsonList(names)
+	list, err := columns.JSONList(names)
 	if err != nil {
 		return nil, err
 	}
@@ -381,14 +376,13 @@ func (db *DB) DeleteReader(ctx context.Context, readerID int64) ([]int64, int, e
 	return articles, emptied, err
 }
 
-// emptyComment takes a deleted account's comment out of the thread: a removed one stays as the moderator's
-// placeholder, one with replies becomes a deleted placeholder, the rest go.
+// emptyComment takes a deleted account's comment out of the thread as thread.AccountDeletionOf says.
 func emptyComment(ctx context.Context, tx queryer, c *thread.Comment) error {
-	switch {
-	case c.Status == thread.StatusRemoved:
+	switch thread.AccountDeletionOf(c) {
+	case thread.EmptyRemoved:
 		_, err := tx.ExecContext(ctx, "UPDATE comments SET body = '', body_html = '', author_id = NULL WHERE id = ?", c.ID)
 		return err
-	case c.ReplyCount > 0:
+	case thread.LeaveDeleted:
 		if _, err := tx.ExecContext(ctx, "DELETE FROM likes WHERE comment_id = ?", c.ID); err != nil {
 			return err
 		}

@@ -19,14 +19,20 @@ type FollowerOptions struct {
 	// Changed is told of each article whose cached answers are stale (0: every article), for each batch
 	// before Publish: a subscriber that reads the thread when an event comes reads it anew.
 	Changed func(articleID int64)
+	// ReaderChanged is told of each reader whose credentials a write changed (a KindReaderChanged record: a
+	// suspension, an account deleted), for each batch after Changed and before Publish: the server checks that
+	// reader's live connections again (thread.Service.ReaderChangedElsewhere).
+	ReaderChanged func(readerID int64)
 	// Publish receives the live events of each batch, in the log's order (a bus's Deliver).
 	Publish func(msgs []live.Message)
 	// Gap is called when events after the follower's position were pruned before it could read them (it was
 	// cut off from the database for longer than the catch-up window); it goes on after position at. The server
 	// resets its bus (subscribers get RESYNC); Changed(0) is called too, for the cache.
 	Gap func(at live.Position)
-	// Status is called with an error when the follower loses the database, and with nil when it reads again
-	// (for /readyz).
+	// Status is called with an error when the follower loses the database, and with nil once it has read
+	// the log: first when it starts, then each time it is back. Nil comes after Changed was told of every row
+	// committed before that read began (only rows held back behind a transaction still open may follow): a
+	// response cache may then be trusted again (for /readyz, and a server's stale-if-error cache).
 	Status func(err error)
 	// Log receives a line when the follower loses the database and when it is back; nil: slog.Default().
 	Log *slog.Logger
@@ -51,6 +57,7 @@ type Follower struct {
 	opts FollowerOptions
 	pos  live.Position
 	lost bool
+	read bool // it has read the log once
 }
 
 // Follow returns a follower of the log; Run runs it.
@@ -74,12 +81,15 @@ func (l *Log) Follow(opts FollowerOptions) *Follower {
 	return &Follower{log: l, opts: opts, pos: opts.After}
 }
 
-// Waits: between reconnections (doubling from the first to the last, with jitter), and before reading again
+// Waits: between reconnections (doubling from the first to the last, with jitter; the last is short, so that a
+// database back from an outage is read again within a second: until then, the server's /readyz says 503 and
+// every read its cache holds goes to the database; a failed attempt costs a refused connection, or the connect
+// timeout when the host does not answer), and before reading again
 // while an open transaction holds committed events back (it may end with no notification: a rollback, or a
 // write with no event), which bounds the delay it adds once it ended.
 const (
 	firstReconnectDelay = 100 * time.Millisecond
-	lastReconnectDelay  = 5 * time.Second
+	lastReconnectDelay  = time.Second
 	firstHeldBackDelay  = 5 * time.Millisecond
 	lastHeldBackDelay   = 50 * time.Millisecond
 )
@@ -125,11 +135,13 @@ func (f *Follower) setLost(err error) {
 }
 
 func (f *Follower) setBack() {
-	if !f.lost {
+	if !f.lost && f.read {
 		return
 	}
-	f.lost = false
-	f.opts.Log.Info("the event log is back", "position", f.pos)
+	if f.lost {
+		f.opts.Log.Info("the event log is back", "position", f.pos)
+	}
+	f.lost, f.read = false, true
 	if f.opts.Status != nil {
 		f.opts.Status(nil)
 	}
@@ -157,6 +169,7 @@ func (f *Follower) session(ctx context.Context) (connected bool, err error) {
 			return connected, err
 		}
 		connected = true
+		// Only now, after Changed heard of every row missed while it was away: back means caught up.
 		f.setBack()
 		wait := f.opts.Poll
 		if held {
@@ -220,7 +233,7 @@ func (f *Follower) catchUp(ctx context.Context, conn *pgx.Conn) (heldBack bool, 
 	}
 }
 
-// hand tells Changed of the rows' articles, then Publish of their events.
+// hand tells Changed of the rows' articles, ReaderChanged of their readers, then Publish of their events.
 func (f *Follower) hand(ctx context.Context, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
@@ -232,13 +245,24 @@ func (f *Follower) hand(ctx context.Context, rows []Row) error {
 	if f.opts.Changed != nil {
 		articles := map[int64]bool{}
 		for _, r := range rows {
-			articles[r.ArticleID] = true
+			if r.Kind != KindReaderChanged { // says nothing of the cache
+				articles[r.ArticleID] = true
+			}
 		}
 		if articles[0] {
 			f.opts.Changed(0)
 		} else {
 			for id := range articles {
 				f.opts.Changed(id)
+			}
+		}
+	}
+	if f.opts.ReaderChanged != nil {
+		seen := map[int64]bool{}
+		for _, r := range rows {
+			if r.Kind == KindReaderChanged && r.ReaderID != 0 && !seen[r.ReaderID] {
+				seen[r.ReaderID] = true
+				f.opts.ReaderChanged(r.ReaderID)
 			}
 		}
 	}

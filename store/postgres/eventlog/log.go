@@ -36,10 +36,18 @@ const Channel = "threadline_events"
 // are stale: site settings, locks, imports, accounts. It is not a live event.
 const KindChanged thread.EventKind = "changed"
 
+// KindReaderChanged is the kind of a record that says a reader's credentials may no longer grant what they
+// did (a suspension, an account deleted: see thread.Service.OnReaderChange): every server checks that reader's
+// live connections again. It is not a live event, and says nothing of the cache (a Changed record beside it
+// does, where the write changed what readers see).
+const KindReaderChanged thread.EventKind = "reader"
+
 // Record is one change, as the log keeps it: IDs only (0 for none). A follower loads the comments when it reads.
 type Record struct {
 	Kind                                   thread.EventKind
 	SiteID, ArticleID, CommentID, ParentID int64
+	// ReaderID is the reader of a KindReaderChanged record.
+	ReaderID int64
 }
 
 // EventRecord is the record of a live event.
@@ -51,6 +59,11 @@ func EventRecord(e thread.Event) Record {
 // Changed is the record that says the cached answers about an article of a site (0: every article) are stale.
 func Changed(siteID, articleID int64) Record {
 	return Record{Kind: KindChanged, SiteID: siteID, ArticleID: articleID}
+}
+
+// ReaderChanged is the record that says the credentials of a reader of a site changed (see KindReaderChanged).
+func ReaderChanged(siteID, readerID int64) Record {
+	return Record{Kind: KindReaderChanged, SiteID: siteID, ReaderID: readerID}
 }
 
 // Execer runs a statement: a pgx.Tx, or a store's wrapper of one.
@@ -66,13 +79,14 @@ func Append(ctx context.Context, tx Execer, recs ...Record) error {
 		return nil
 	}
 	kinds := make([]string, len(recs))
-	sites, articles, comments, parents := make([]int64, len(recs)), make([]int64, len(recs)), make([]int64, len(recs)), make([]int64, len(recs))
+	ids := func() []int64 { return make([]int64, len(recs)) }
+	sites, articles, comments, parents, readers := ids(), ids(), ids(), ids(), ids()
 	for i, r := range recs {
-		kinds[i], sites[i], articles[i], comments[i], parents[i] = string(r.Kind), r.SiteID, r.ArticleID, r.CommentID, r.ParentID
+		kinds[i], sites[i], articles[i], comments[i], parents[i], readers[i] = string(r.Kind), r.SiteID, r.ArticleID, r.CommentID, r.ParentID, r.ReaderID
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO events (kind, site_id, article_id, comment_id, parent_id)
-		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])`,
-		kinds, sites, articles, comments, parents)
+	_, err := tx.Exec(ctx, `INSERT INTO events (kind, site_id, article_id, comment_id, parent_id, reader_id)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])`,
+		kinds, sites, articles, comments, parents, readers)
 	if err != nil {
 		return fmt.Errorf("append to the event log: %w", err)
 	}
@@ -145,17 +159,17 @@ func read(ctx context.Context, q querier, after live.Position, articleID int64, 
 		ofArticle, args = "AND article_id = $4 AND kind <> '"+string(KindChanged)+"'", append(args, articleID)
 	}
 	rows, err := q.Query(ctx, `WITH s AS MATERIALIZED (SELECT pg_current_snapshot() AS snap)
-		SELECT `+fmt.Sprint(partPruned)+`, xid, id, '', 0::bigint, 0::bigint, 0::bigint, 0::bigint, now() FROM event_log_pruned
+		SELECT `+fmt.Sprint(partPruned)+`, xid, id, '', 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, now() FROM event_log_pruned
 		UNION ALL
-		(SELECT `+fmt.Sprint(partHead)+`, xid, id, '', 0, 0, 0, 0, now() FROM events
+		(SELECT `+fmt.Sprint(partHead)+`, xid, id, '', 0, 0, 0, 0, 0, now() FROM events
 			WHERE xid < (SELECT pg_snapshot_xmin(snap) FROM s) ORDER BY xid DESC, id DESC LIMIT 1)
 		UNION ALL
-		SELECT `+fmt.Sprint(partNext)+`, pg_snapshot_xmax(snap), 0, '', 0, 0, 0, 0, now() FROM s
+		SELECT `+fmt.Sprint(partNext)+`, pg_snapshot_xmax(snap), 0, '', 0, 0, 0, 0, 0, now() FROM s
 		UNION ALL
-		(SELECT `+fmt.Sprint(partHeldBack)+`, xid, id, '', 0, 0, 0, 0, now() FROM events
+		(SELECT `+fmt.Sprint(partHeldBack)+`, xid, id, '', 0, 0, 0, 0, 0, now() FROM events
 			WHERE xid >= (SELECT pg_snapshot_xmin(snap) FROM s) ORDER BY xid DESC, id DESC LIMIT 1)
 		UNION ALL
-		(SELECT `+fmt.Sprint(partRow)+`, xid, id, kind, site_id, article_id, comment_id, parent_id, at FROM events
+		(SELECT `+fmt.Sprint(partRow)+`, xid, id, kind, site_id, article_id, comment_id, parent_id, reader_id, at FROM events
 			WHERE (xid, id) > ($1::xid8, $2::bigint) AND xid < (SELECT pg_snapshot_xmin(snap) FROM s)
 				`+ofArticle+`
 			ORDER BY xid, id LIMIT $3)`,
@@ -173,7 +187,7 @@ func read(ctx context.Context, q querier, after live.Position, articleID int64, 
 		var id int64
 		var r Row
 		var kind string
-		if err := rows.Scan(&part, &xid, &id, &kind, &r.SiteID, &r.ArticleID, &r.CommentID, &r.ParentID, &r.At); err != nil {
+		if err := rows.Scan(&part, &xid, &id, &kind, &r.SiteID, &r.ArticleID, &r.CommentID, &r.ParentID, &r.ReaderID, &r.At); err != nil {
 			return page{}, fmt.Errorf("read the event log: %w", err)
 		}
 		pos := live.Position{Epoch: live.LogEpoch, XID: xid, Seq: uint64(id)}
@@ -221,7 +235,7 @@ func (l *Log) Head(ctx context.Context) (live.Position, error) {
 }
 
 // Rows returns the log's rows after position after, of one article (0: of every article, and the records
-// of kind KindChanged with them), oldest first, at most limit, and the position through which the log was
+// of kinds KindChanged and KindReaderChanged with them), oldest first, at most limit, and the position through which the log was
 // read. It fails with live.ErrMissed when some rows after `after` were pruned, or when no reader could have
 // been at `after` yet.
 func (l *Log) Rows(ctx context.Context, after live.Position, articleID int64, limit int) ([]Row, live.Position, error) {

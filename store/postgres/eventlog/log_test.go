@@ -45,7 +45,8 @@ func testLoaders(gone map[int64]bool) Loaders {
 	}}
 }
 
-// newTestLog creates a database with the events table of migration 0002.
+// newTestLog creates a database with the events table of migration 0002, and its reader_id of 0004 (without
+// 0003: the trigger of 0002 notifies, standing for the store's Notifier).
 func newTestLog(t testing.TB, gone map[int64]bool) (*pgxpool.Pool, *Log) {
 	t.Helper()
 	url := pgtest.URL(t)
@@ -60,12 +61,14 @@ func newTestLog(t testing.TB, gone map[int64]bool) (*pgxpool.Pool, *Log) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	migration, err := os.ReadFile("../migrations/0002_events.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, string(migration)); err != nil {
-		t.Fatalf("migration 0002: %v", err)
+	for _, name := range []string{"0002_events.sql", "0004_events_reader.sql"} {
+		migration, err := os.ReadFile("../migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, string(migration)); err != nil {
+			t.Fatalf("migration %s: %v", name, err)
+		}
 	}
 	return pool, New(pool, testLoaders(gone))
 }
@@ -136,6 +139,52 @@ func TestAppendCommitsWithTheWrite(t *testing.T) {
 	}
 }
 
+// TestAFollowerTellsOfReaderChanges: a reader's record reaches the follower's ReaderChanged (once per reader
+// and batch), in the order of the log, and neither invalidates the cache nor publishes a live event; the
+// records beside it go on as before.
+func TestAFollowerTellsOfReaderChanges(t *testing.T) {
+	pool, log := newTestLog(t, nil)
+	head, err := log.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var readers, articles []int64
+	c := follow(t, log, FollowerOptions{After: head, Poll: time.Hour,
+		ReaderChanged: func(id int64) { mu.Lock(); readers = append(readers, id); mu.Unlock() },
+		Changed:       func(id int64) { mu.Lock(); articles = append(articles, id); mu.Unlock() }})
+	appendTx(t, pool, ReaderChanged(1, 7), ReaderChanged(1, 7), commentRecord(3))
+	appendTx(t, pool, ReaderChanged(1, 8))
+	msgs := c.waitFor(t, 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		got, changed := slices.Clone(readers), slices.Clone(articles)
+		mu.Unlock()
+		if len(got) >= 2 || time.Now().After(deadline) {
+			slices.Sort(got)
+			if !slices.Equal(got, []int64{7, 8}) {
+				t.Errorf("ReaderChanged was told %v, want 7 then 8", got)
+			}
+			if slices.Contains(changed, 0) || !slices.Contains(changed, articleOf(3)) {
+				t.Errorf("Changed was told %v, want the comment's article only", changed)
+			}
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(msgs) != 1 || msgs[0].Event.Comment.ID != 3 {
+		t.Errorf("published %v, want the comment's event only", msgs)
+	}
+	rows, _, err := log.Rows(context.Background(), head, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[0].Record != ReaderChanged(1, 7) || rows[3].Record != ReaderChanged(1, 8) {
+		t.Errorf("the log holds %+v", rows)
+	}
+}
+
 // collector gathers what a follower publishes.
 type collector struct {
 	mu   sync.Mutex
@@ -143,6 +192,8 @@ type collector struct {
 	gaps []live.Position
 	lost atomic.Int32
 	back atomic.Int32
+	// how many events it had published each time it was reported back (under mu)
+	publishedWhenBack []int
 }
 
 func (c *collector) publish(msgs []live.Message) {
@@ -155,6 +206,9 @@ func (c *collector) status(err error) {
 	if err != nil {
 		c.lost.Add(1)
 	} else {
+		c.mu.Lock()
+		c.publishedWhenBack = append(c.publishedWhenBack, len(c.msgs))
+		c.mu.Unlock()
 		c.back.Add(1)
 	}
 }
@@ -422,13 +476,20 @@ func TestAFollowerBehindThePrunedReportsAGap(t *testing.T) {
 
 // TestAFollowerReconnectsAndCatchesUp: the follower's connection is cut and the database refuses new ones
 // while writes go on; the follower reports it lost, then back once connections are allowed again, and
-// publishes every event committed meanwhile, once.
+// publishes every event committed meanwhile, once, before it reports itself back (a server trusts its
+// response cache again then). It reports itself back first once it has read the log, at the start.
 func TestAFollowerReconnectsAndCatchesUp(t *testing.T) {
 	pool, log := newTestLog(t, nil)
 	ctx := context.Background()
 	c := follow(t, log, FollowerOptions{Poll: time.Hour})
 	appendTx(t, pool, commentRecord(1))
 	c.waitFor(t, 1)
+	for deadline := time.Now().Add(10 * time.Second); c.back.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // it reports itself back just after it published what it read
+	}
+	if c.back.Load() != 1 {
+		t.Errorf("once it read the log, reported back %d times, want once", c.back.Load())
+	}
 
 	writer, err := pool.Acquire(ctx) // stays connected while new connections are refused
 	if err != nil {
@@ -462,7 +523,7 @@ func TestAFollowerReconnectsAndCatchesUp(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); c.lost.Load() == 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if c.lost.Load() != 1 || c.back.Load() != 0 {
+	if c.lost.Load() != 1 || c.back.Load() != 1 {
 		t.Fatalf("cut off: reported lost %d times, back %d times", c.lost.Load(), c.back.Load())
 	}
 	allow(true)
@@ -476,8 +537,11 @@ func TestAFollowerReconnectsAndCatchesUp(t *testing.T) {
 	if len(ids) != 20 || ids[0] != 1 || ids[19] != 20 {
 		t.Errorf("published %v", ids)
 	}
-	if c.back.Load() != 1 {
-		t.Errorf("reported back %d times", c.back.Load())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.back.Load() != 2 || len(c.publishedWhenBack) != 2 || c.publishedWhenBack[1] != 20 {
+		t.Errorf("reported back %d times, having published %v events each time; want twice, the second after all 20",
+			c.back.Load(), c.publishedWhenBack)
 	}
 }
 
