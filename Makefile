@@ -129,11 +129,13 @@ with_postgres = if [ -n "$(PG)" ]; then PG='$(PG)'; $(1); else \
 	$(PGCLUSTER) stop $(BENCH_PGDIR); rm -f $(BENCH_PGDIR).env; exit $$status; fi
 
 LOADTEST_CLUSTER = -db "sqlite,$$PG" -servers 1,2
+# More flags for tools/loadtest, e.g. LOADTEST_ARGS='-scenarios post -concurrency 128'.
+LOADTEST_ARGS ?=
 ## loadtest-cluster: the load test on SQLite and PostgreSQL side by side, with one server and with two behind HAProxy (deploy/haproxy.cfg)
 loadtest-cluster: build
 	@command -v hey >/dev/null || { echo "loadtest-cluster needs hey: apt-get install hey"; exit 1; }
 	@command -v haproxy >/dev/null || { echo "loadtest-cluster needs haproxy: apt-get install haproxy"; exit 1; }
-	@$(call with_postgres,$(GO) run ./tools/loadtest -bin $(BIN) -comments $(COMMENTS) $(LOADTEST_CLUSTER))
+	@$(call with_postgres,$(GO) run ./tools/loadtest -bin $(BIN) -comments $(COMMENTS) $(LOADTEST_CLUSTER) $(LOADTEST_ARGS))
 
 ## fanout-cross: 1,000 live subscribers on one server, comments posted on another of the same PostgreSQL database: time until each has it
 fanout-cross: build

@@ -55,6 +55,14 @@ type Server struct {
 // Pid returns the server's process ID.
 func (s *Server) Pid() int { return s.proc.cmd.Process.Pid }
 
+// ProxyPid returns HAProxy's process ID, 0 when there is none in front.
+func (c *Cluster) ProxyPid() int {
+	if c.proxy == nil {
+		return 0
+	}
+	return c.proxy.cmd.Process.Pid
+}
+
 // Start generates the thread, seeds a new database with it, starts the servers (and HAProxy) and creates a
 // reader. Rate limits are off: the tools measure the paths, not the limits.
 //

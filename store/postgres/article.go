@@ -8,7 +8,12 @@ import (
 	"github.com/threadline/threadline/thread"
 )
 
-const articleColumns = "id, site_id, key, url, title, standfirst, body, locked, comment_count, top_level_count, created_at"
+// articleColumns are an article's, read FROM articles (not aliased): its counts are its row's plus its
+// shards' (see migration 0005), summed from the shards' primary key.
+const articleColumns = "id, site_id, key, url, title, standfirst, body, locked, " +
+	"comment_count + coalesce((SELECT sum(s.comment_count) FROM article_count_shards AS s WHERE s.article_id = articles.id), 0)::integer, " +
+	"top_level_count + coalesce((SELECT sum(s.top_level_count) FROM article_count_shards AS s WHERE s.article_id = articles.id), 0)::integer, " +
+	"created_at"
 
 func scanArticle(row scanner) (*thread.Article, error) {
 	var a thread.Article

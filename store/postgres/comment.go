@@ -120,9 +120,9 @@ func qualified(alias, columns string) string {
 }
 
 // AddComment inserts c, setting its ID and depth, and counts it on its parent and article. It is one statement,
-// committed on its own: the article's row, which every post to the article updates, is locked only for the
-// statement and its commit, not for round trips between statements, so posts to one article follow each other
-// closely.
+// committed on its own: the rows it updates are locked only for the statement and its commit, not for round
+// trips between statements; and the article's counts it moves are one of the article's shards, so that posts
+// to one article commit together rather than one after another.
 func (db *DB) AddComment(ctx context.Context, c *thread.Comment) error {
 	logged := kinds(thread.WriteAdd, "", c.Status)
 	return db.retried(ctx, func(q queryer) error { return insertComment(ctx, q, c, newCounts(c), logged) })
@@ -141,8 +141,13 @@ func newCounts(c *thread.Comment) counts {
 	return counts{published: boolInt(c.Status == thread.StatusPublished), topLevel: listed}
 }
 
-// insertComment inserts c and moves the counts of its article and parent by n, in one statement, which also
-// records events of the kinds logged about it in the event log (none for imports, which record a change).
+// articleCountShards is how many rows of counts an article has beside its own (migration 0005): posts to one
+// article add to one of them at random, so that up to this many commit at once instead of queuing on one row.
+const articleCountShards = "16"
+
+// insertComment inserts c and moves the counts of its article (one of its shards) and parent by n, in one
+// statement, which also records events of the kinds logged about it in the event log (none for imports, which
+// record a change).
 func insertComment(ctx context.Context, q queryer, c *thread.Comment, n counts, logged []string) error {
 	publishedDelta, topDelta, replyDelta := n.published, n.topLevel, n.replies
 	// Imports bring likes and moderators' decisions along; a new comment has none.
@@ -155,8 +160,11 @@ func insertComment(ctx context.Context, q queryer, c *thread.Comment, n counts, 
 			WHERE $2::bigint IS NULL OR (SELECT article_id FROM parent) = $1
 			RETURNING id, depth
 		), article AS (
-			UPDATE articles SET comment_count = comment_count + $13, top_level_count = top_level_count + $14
-			WHERE id = $1 AND ($13 <> 0 OR $14 <> 0) AND EXISTS (SELECT FROM inserted)
+			INSERT INTO article_count_shards AS s (article_id, shard, comment_count, top_level_count)
+			SELECT $1, floor(random() * `+articleCountShards+`)::smallint, $13, $14
+			WHERE ($13 <> 0 OR $14 <> 0) AND EXISTS (SELECT FROM inserted)
+			ON CONFLICT (article_id, shard) DO UPDATE
+			SET comment_count = s.comment_count + excluded.comment_count, top_level_count = s.top_level_count + excluded.top_level_count
 		), replies AS (
 			UPDATE comments SET reply_count = reply_count + $15
 			WHERE id = $2 AND $15 <> 0 AND EXISTS (SELECT FROM inserted)

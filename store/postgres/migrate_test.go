@@ -113,9 +113,11 @@ func TestOlderSchemaOpensWithNewerMigrations(t *testing.T) {
 	url := pgtest.URL(t)
 	ctx := context.Background()
 	// The oldest schema today's writes run on: they record their events (0002), with the reader of a change
-	// of credentials (0004), and notify after the commit (0003 drops the trigger of 0002).
+	// of credentials (0004), notify after the commit (0003 drops the trigger of 0002), and count posts in shards
+	// (0005).
 	older := fstest.MapFS{}
-	for _, name := range []string{"0001_init.sql", "0002_events.sql", "0003_events_notify_after_commit.sql", "0004_events_reader.sql"} {
+	for _, name := range []string{"0001_init.sql", "0002_events.sql", "0003_events_notify_after_commit.sql", "0004_events_reader.sql",
+		"0005_article_count_shards.sql"} {
 		older[name] = shipped(t)[name]
 	}
 	db, err := open(ctx, url, older, nil)

@@ -3,6 +3,7 @@
 //
 //	go run ./tools/loadtest [-comments 1000] [-runs 3] [-duration 10s] [-concurrency 32]
 //	    [-db sqlite,postgres://USER@HOST:PORT/postgres] [-servers 1,2] [-proxy] [-haproxy deploy/haproxy.cfg]
+//	    [-scenarios post,anonymous]
 //
 // Scenarios: the first view of the thread (50 top-level comments with their first 3 replies) for an anonymous
 // reader and for a signed-in one, the signed-in reader's own state of the same comments alone, and posting
@@ -10,7 +11,8 @@
 //
 // Each database (-db) and number of servers (-servers) is a setup of its own: all of them are started first,
 // then each run of a scenario goes to each setup in turn, so that they share the machine's moments alike, and a
-// last table puts them side by side with their ratio to the first. More than one server, or -proxy, puts
+// last table puts them side by side with their ratio to the first. Another table says how busy each setup's
+// processes kept the CPU (Threadline, HAProxy, and PostgreSQL when it runs on this machine), read from /proc. More than one server, or -proxy, puts
 // HAProxy in front, with the repository's configuration.
 package main
 
@@ -71,6 +73,7 @@ func main() {
 		"(with SQLite, each server has its own copy of the file: reads compare, writes are not shared)")
 	flag.BoolVar(&c.proxy, "proxy", false, "put HAProxy in front of a single server too")
 	flag.StringVar(&c.haproxy, "haproxy", "deploy/haproxy.cfg", "the HAProxy configuration, whose addresses are replaced by the servers'")
+	only := flag.String("scenarios", "", "comma-separated words; only the scenarios whose names contain one of them run (\"post\", \"anonymous\"); empty: all")
 	flag.Parse()
 	err := func() error {
 		for _, db := range strings.Split(*dbs, ",") {
@@ -85,6 +88,14 @@ func main() {
 		if c.servers, err = benchserver.Counts("servers", *servers); err != nil {
 			return err
 		}
+		if *only != "" {
+			scenarios = slices.DeleteFunc(scenarios, func(sc scenario) bool {
+				return !slices.ContainsFunc(strings.Split(*only, ","), func(w string) bool { return strings.Contains(sc.name, strings.TrimSpace(w)) })
+			})
+			if len(scenarios) == 0 {
+				return fmt.Errorf("-scenarios %q: no scenario's name contains any of them", *only)
+			}
+		}
 		return run(c)
 	}()
 	if err != nil {
@@ -97,7 +108,8 @@ func main() {
 type setup struct {
 	name    string
 	cluster *benchserver.Cluster
-	results map[string][]result // by scenario
+	results map[string][]result      // by scenario
+	pg      *benchserver.PostgresCPU // PostgreSQL's processes, when the database is one on this machine
 }
 
 type scenario struct {
@@ -137,6 +149,11 @@ func run(c config) error {
 			}
 			s := &setup{name: setupName(cluster.DB.Kind, n, proxied), cluster: cluster, results: map[string][]result{}}
 			setups = append(setups, s)
+			if cluster.DB.Shared() {
+				if s.pg, err = benchserver.NewPostgresCPU(cluster.DB.URL); err != nil {
+					fmt.Fprintf(os.Stderr, "loadtest: PostgreSQL's CPU is not measured: %v\n", err)
+				}
+			}
 		}
 	}
 
@@ -159,9 +176,17 @@ func run(c config) error {
 				if sc.token {
 					token = s.cluster.Token
 				}
+				before, err := s.cpuTimes()
+				if err != nil {
+					return err
+				}
+				start := time.Now()
 				r, err := hey(s.cluster.Dir, s.cluster.Base+"/graphql", token, body, c.duration, c.concurrency)
 				if err != nil {
 					return fmt.Errorf("%s, %s: %w", s.name, sc.name, err)
+				}
+				if r.cpu, err = s.cpuSince(before, time.Since(start)); err != nil {
+					return err
 				}
 				s.results[sc.name] = append(s.results[sc.name], r)
 			}
@@ -173,6 +198,22 @@ func run(c config) error {
 		for _, sc := range scenarios {
 			m := medians(s.results[sc.name])
 			fmt.Printf("| %s | %.0f | %.2f | %.2f | %d |\n", sc.name, m.rps, m.p50*1000, m.p99*1000, m.failed)
+		}
+	}
+	fmt.Printf("\nCPU while loaded: cores busy (CPU ms per request); Threadline's cores are each server's, its CPU per request all servers'\n\n| setup | scenario | Threadline | HAProxy | PostgreSQL |\n|---|---|---:|---:|---:|\n")
+	for _, s := range setups {
+		for _, sc := range scenarios {
+			m := medians(s.results[sc.name])
+			cell := func(cores float64, ok bool) string {
+				if !ok {
+					return ""
+				}
+				return fmt.Sprintf("%.2f (%.3f)", cores, cores*1000/m.rps)
+			}
+			n := float64(len(s.cluster.Servers))
+			servers := fmt.Sprintf("%.2f (%.3f)", m.cpu.servers/n, m.cpu.servers*1000/m.rps)
+			fmt.Printf("| %s | %s | %s | %s | %s |\n", s.name, sc.name, servers,
+				cell(m.cpu.proxy, s.cluster.Proxied), cell(m.cpu.postgres, s.pg != nil))
 		}
 	}
 	if len(setups) > 1 {
@@ -212,6 +253,52 @@ func setupName(kind string, servers int, proxied bool) string {
 type result struct {
 	rps, p50, p99 float64 // requests per second; latencies in seconds
 	failed        int     // responses other than 200
+	cpu           cpu
+}
+
+// cpu is the cores that were busy during a run, on average: all the servers together, HAProxy, PostgreSQL.
+type cpu struct{ servers, proxy, postgres float64 }
+
+// cpuMark is the CPU time used so far by a setup's processes.
+type cpuMark struct {
+	servers, proxy time.Duration
+	postgres       map[int]time.Duration
+}
+
+func (s *setup) cpuTimes() (m cpuMark, err error) {
+	for _, srv := range s.cluster.Servers {
+		t, err := benchserver.CPUTime(srv.Pid())
+		if err != nil {
+			return m, err
+		}
+		m.servers += t
+	}
+	if pid := s.cluster.ProxyPid(); pid != 0 {
+		if m.proxy, err = benchserver.CPUTime(pid); err != nil {
+			return m, err
+		}
+	}
+	if s.pg != nil {
+		m.postgres, err = s.pg.Times()
+	}
+	return m, err
+}
+
+// cpuSince returns the cores a setup's processes kept busy since before, over the wall time d.
+func (s *setup) cpuSince(before cpuMark, d time.Duration) (cpu, error) {
+	now, err := s.cpuTimes()
+	if err != nil {
+		return cpu{}, err
+	}
+	c := cpu{servers: (now.servers - before.servers).Seconds() / d.Seconds(), proxy: (now.proxy - before.proxy).Seconds() / d.Seconds()}
+	if s.pg != nil {
+		t, err := s.pg.Since(before.postgres)
+		if err != nil {
+			return cpu{}, err
+		}
+		c.postgres = t.Seconds() / d.Seconds()
+	}
+	return c, nil
 }
 
 var (
@@ -273,6 +360,11 @@ func medians(rs []result) result {
 		failed += r.failed
 	}
 	return result{
+		cpu: cpu{
+			servers:  median(func(r result) float64 { return r.cpu.servers }),
+			proxy:    median(func(r result) float64 { return r.cpu.proxy }),
+			postgres: median(func(r result) float64 { return r.cpu.postgres }),
+		},
 		rps:    median(func(r result) float64 { return r.rps }),
 		p50:    median(func(r result) float64 { return r.p50 }),
 		p99:    median(func(r result) float64 { return r.p99 }),
